@@ -1,0 +1,58 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= $(or $(DME_PORT),8000)
+HOST ?= 127.0.0.1
+
+.PHONY: install run serve test test-sqlite test-pg lint fmt typecheck openapi check-openapi \
+        migrate revision worker bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+## Serve the API on embedded SQLite under ./var (migrates and seeds demo data on first run).
+run: install
+	$(BIN)/dme-portal serve --host $(HOST) --port $(PORT)
+
+## Every test, on SQLite and on PostgreSQL (found on 127.0.0.1:5432 or started with initdb).
+test: install
+	$(BIN)/pytest
+
+test-sqlite: install
+	DME_TEST_BACKENDS=sqlite $(BIN)/pytest
+
+test-pg: install
+	DME_TEST_BACKENDS=postgresql DME_REQUIRE_POSTGRES=1 $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench alembic
+	$(BIN)/ruff format --check src tests bench alembic
+	$(BIN)/mypy
+
+typecheck: install
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff check --fix src tests bench alembic
+	$(BIN)/ruff format src tests bench alembic
+
+openapi: install
+	$(BIN)/dme-portal openapi --out openapi/openapi.json
+
+check-openapi: install
+	$(BIN)/dme-portal openapi --check openapi/openapi.json
+
+migrate: install
+	$(BIN)/dme-portal migrate
+
+revision: install
+	DME_DB__URL=sqlite+aiosqlite:///./var/revision.db $(BIN)/dme-portal migrate
+	DME_DB__URL=sqlite+aiosqlite:///./var/revision.db $(BIN)/alembic -c alembic.ini revision --autogenerate -m "$(m)"
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""DME prior-authorization hub."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP adapters: routers, problem details, dependencies."""

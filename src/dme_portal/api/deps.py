@@ -1,0 +1,91 @@
+"""Dependencies shared by the routers: settings, clock, unit of work, authentication."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dme_portal.auth.jwt import verify_token
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import Role
+from dme_portal.config import Settings
+from dme_portal.db.engine import Database
+from dme_portal.db.session import unit_of_work
+from dme_portal.errors import DomainError, Forbidden, Unauthorized
+from dme_portal.sla.clock import Clock
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(
+    db: Annotated[Database, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request: committed before the response is sent."""
+    async with unit_of_work(db) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+# scope="function": the commit happens before the response leaves, so an acknowledged
+# request is a committed one.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/token")
+
+
+class Authenticator:
+    """Resolve the bearer token to a principal, and check the role."""
+
+    def __init__(self, roles: Iterable[Role] | None = None) -> None:
+        self.roles = frozenset(roles) if roles is not None else None
+
+    def __call__(
+        self,
+        settings: SettingsDep,
+        clock: ClockDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("A bearer access token is required.")
+        principal = verify_token(credentials.credentials, settings=settings.auth, now=clock.now())
+        if self.roles is not None and principal.role not in self.roles:
+            raise Forbidden(f"The role '{principal.role.value}' may not do this.")
+        return principal
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+async def require_json(request: Request) -> None:
+    """Refuse a non-JSON body with 415 rather than a confusing validation error."""
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return
+    if not content_type and not await request.body():
+        return
+    raise UnsupportedMediaType("Send the body as application/json.")
+
+
+AnyPrincipal = Annotated[Principal, Depends(Authenticator())]

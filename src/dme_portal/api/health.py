@@ -1,0 +1,50 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from dme_portal.api.deps import get_database
+from dme_portal.api.problem import problem_responses
+from dme_portal.db.engine import Database
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+async def healthz() -> Health:
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses=problem_responses(503),
+    summary="The database answers",
+)
+async def readyz(db: Database = Depends(get_database)) -> Health | JSONResponse:
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Service unavailable",
+                "status": 503,
+                "code": "database_unavailable",
+                "detail": "The database does not answer.",
+            },
+            status_code=503,
+            media_type="application/problem+json",
+        )
+    return Health()

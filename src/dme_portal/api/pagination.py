@@ -1,0 +1,28 @@
+"""Opaque keyset cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+
+from dme_portal.errors import InvalidInput
+
+
+def encode_cursor(at: datetime, last_id: uuid.UUID) -> str:
+    raw = json.dumps({"t": at.isoformat(), "id": str(last_id)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Parse a cursor made by ``encode_cursor``; a 422 naming ``cursor`` otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        at = datetime.fromisoformat(data["t"])
+        if at.tzinfo is None:
+            raise ValueError("naive")
+        return at, uuid.UUID(data["id"])
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("cursor", "is not a cursor this API returned") from exc

@@ -1,0 +1,76 @@
+"""POST /v1/auth/token: OAuth2 client credentials and password grants."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Header
+from pydantic import BaseModel
+
+from dme_portal.api.deps import ClockDep, SessionDep, SettingsDep
+from dme_portal.api.problem import problem_responses
+from dme_portal.auth import service as auth_service
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:], validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (client_id, secret) if sep else None
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    summary="Issue an access token",
+    responses=problem_responses(400, 401, 422),
+)
+async def token(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    grant_type: Annotated[Literal["client_credentials", "password"], Form()],
+    client_id: Annotated[str | None, Form(max_length=100)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    username: Annotated[str | None, Form(max_length=100)] = None,
+    password: Annotated[str | None, Form(max_length=200)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> TokenResponse:
+    """Client credentials (machines; form fields or HTTP Basic) or password (people)."""
+    now = clock.now()
+    if grant_type == "client_credentials":
+        basic = _basic_credentials(authorization)
+        if basic is not None:
+            client_id, client_secret = basic
+        if not client_id or client_secret is None:
+            raise auth_service.OAuthError(
+                "invalid_client", "client_id and client_secret are required.", status=401
+            )
+        access, lifetime = await auth_service.client_credentials(
+            session,
+            client_id=client_id,
+            client_secret=client_secret,
+            settings=settings.auth,
+            now=now,
+        )
+    else:
+        if not username or password is None:
+            raise auth_service.OAuthError("invalid_request", "username and password are required.")
+        access, lifetime = await auth_service.password(
+            session, username=username, password=password, settings=settings.auth, now=now
+        )
+    return TokenResponse(access_token=access, expires_in=lifetime)

@@ -1,0 +1,226 @@
+"""Authorization requests: submit, list, read, timeline, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from dme_portal.api.deps import (
+    AnyPrincipal,
+    Authenticator,
+    ClockDep,
+    SessionDep,
+    SettingsDep,
+    require_json,
+)
+from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.problem import problem_responses
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import VENDOR_ROLES
+from dme_portal.errors import InvalidInput
+from dme_portal.idempotency import service as idempotency
+from dme_portal.submissions import repository
+from dme_portal.submissions import service as submission_service
+from dme_portal.submissions.models import RequestStatus
+from dme_portal.submissions.schemas import (
+    AuthorizationRequestCreate,
+    AuthorizationRequestPage,
+    AuthorizationRequestRead,
+    CancelBody,
+    EventList,
+    EventRead,
+)
+
+router = APIRouter(prefix="/authorization-requests", tags=["authorization requests"])
+
+VendorPrincipal = Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per intended request; a retry with it returns the first answer.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=100, description="The ETag you last read."),
+]
+
+_ETAG_HEADER = {"ETag": {"description": "The request's version", "schema": {"type": "string"}}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AuthorizationRequestRead,
+    dependencies=[Depends(require_json)],
+    responses={
+        201: {
+            "description": "Created (or replayed for a repeated Idempotency-Key)",
+            "headers": {
+                "Location": {"description": "URL of the request", "schema": {"type": "string"}},
+                **_ETAG_HEADER,
+            },
+        },
+        **problem_responses(401, 403, 409, 415, 422),
+    },
+    summary="Submit an authorization request",
+)
+async def submit(
+    request: Request,
+    body: AuthorizationRequestCreate,
+    principal: VendorPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The hub routes the request to the member's network and starts the SLA clock."""
+    now = clock.now()
+    record_id = None
+    if idempotency_key is not None:
+        record_id, stored = await idempotency.claim(
+            session,
+            scope=f"{principal.org_kind.value}:{principal.org_id}",
+            key=idempotency_key,
+            operation="authorization_request.submit",
+            request_hash=idempotency.fingerprint(body.model_dump(mode="json")),
+            now=now,
+        )
+        if stored is not None:
+            headers = {"Idempotent-Replayed": "true"}
+            if stored.location:
+                headers["Location"] = stored.location
+            headers["ETag"] = f'"v{stored.body.get("version", 1)}"'
+            return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+    created = await submission_service.submit(session, principal=principal, body=body, now=now)
+    payload = submission_service.to_read(created, now=now, settings=settings).model_dump(
+        mode="json"
+    )
+    location = str(request.url_for("get_authorization_request", request_id=created.id).path)
+    if record_id is not None:
+        await idempotency.complete(
+            session, record_id=record_id, status=201, body=payload, location=location
+        )
+    return JSONResponse(
+        payload,
+        status_code=201,
+        headers={"Location": location, "ETag": submission_service.etag_of(created)},
+    )
+
+
+@router.get(
+    "",
+    response_model=AuthorizationRequestPage,
+    responses=problem_responses(401, 422),
+    summary="List the requests you may see, newest first",
+)
+async def list_requests(
+    principal: AnyPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
+    member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
+    network_id: uuid.UUID | None = None,
+    submitted_from: Annotated[datetime | None, Query(description="Inclusive, UTC")] = None,
+    submitted_to: Annotated[datetime | None, Query(description="Exclusive, UTC")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> AuthorizationRequestPage:
+    """Filter by status, member, network and submission time; follow ``next_cursor``."""
+    for name, value in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(name, "must carry a time zone (e.g. 2026-01-01T00:00:00Z)")
+    filters = repository.ListFilter(
+        status=tuple(status or ()),
+        member_cin=member_cin,
+        network_id=network_id,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+    )
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.list_readable(session, principal, filters, after=after, limit=limit + 1)
+    now = clock.now()
+    items = [submission_service.to_read(r, now=now, settings=settings) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last.received_at, last.id)
+    return AuthorizationRequestPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{request_id}",
+    name="get_authorization_request",
+    response_model=AuthorizationRequestRead,
+    responses={200: {"headers": _ETAG_HEADER}, **problem_responses(401, 404, 422)},
+    summary="Read one request",
+)
+async def get_request(
+    request_id: uuid.UUID,
+    response: Response,
+    principal: AnyPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> AuthorizationRequestRead:
+    """The request with its lines, SLA state and ``waiting_on``; 404 outside your scope."""
+    found = await submission_service.get(session, principal=principal, request_id=request_id)
+    response.headers["ETag"] = submission_service.etag_of(found)
+    return submission_service.to_read(found, now=clock.now(), settings=settings)
+
+
+@router.get(
+    "/{request_id}/events",
+    response_model=EventList,
+    responses=problem_responses(401, 404, 422),
+    summary="The request's timeline",
+)
+async def list_events(
+    request_id: uuid.UUID, principal: AnyPrincipal, session: SessionDep
+) -> EventList:
+    """Every change of state, oldest first: who, when, what and why."""
+    rows = await submission_service.events(session, principal=principal, request_id=request_id)
+    return EventList(items=[EventRead.model_validate(e, from_attributes=True) for e in rows])
+
+
+@router.post(
+    "/{request_id}/cancel",
+    response_model=AuthorizationRequestRead,
+    dependencies=[Depends(require_json)],
+    responses={
+        200: {"headers": _ETAG_HEADER},
+        **problem_responses(401, 403, 404, 409, 412, 415, 422),
+    },
+    summary="Cancel a request that is not decided yet",
+)
+async def cancel(
+    request_id: uuid.UUID,
+    response: Response,
+    principal: VendorPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    body: CancelBody | None = None,
+    if_match: IfMatch = None,
+) -> AuthorizationRequestRead:
+    """Only the submitting vendor may cancel, and only before a decision."""
+    now = clock.now()
+    cancelled = await submission_service.cancel(
+        session,
+        principal=principal,
+        request_id=request_id,
+        if_match=if_match,
+        reason=body.reason if body else None,
+        now=now,
+    )
+    response.headers["ETag"] = submission_service.etag_of(cancelled)
+    return submission_service.to_read(cancelled, now=now, settings=settings)

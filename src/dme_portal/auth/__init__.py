@@ -1,0 +1,1 @@
+"""Authentication (JWT), principals, roles and access policies."""

@@ -1,0 +1,156 @@
+"""``dme-portal``: migrate, seed demo data, serve, manage clients and users, issue tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from pathlib import Path
+
+from dme_portal.auth.jwt import issue_token
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
+from dme_portal.config import get_settings
+from dme_portal.db import migrate
+from dme_portal.db.engine import Database
+from dme_portal.db.session import unit_of_work
+from dme_portal.sla.clock import SystemClock
+
+
+async def _migrate() -> None:
+    db = Database.from_url(get_settings().db.url)
+    try:
+        await migrate.upgrade(db.engine)
+    finally:
+        await db.dispose()
+
+
+async def _seed(*, if_empty: bool) -> None:
+    from dme_portal.demo import seed
+
+    settings = get_settings()
+    db = Database.from_url(settings.db.url)
+    try:
+        async with unit_of_work(db) as session:
+            if if_empty and await seed.already_seeded(session):
+                print("demo data already present; nothing to do")
+                return
+            credentials = await seed.seed_demo(session, today=SystemClock().now().date())
+        out = settings.data_dir / "demo-credentials.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(credentials)
+        out.chmod(0o600)
+        print(credentials)
+        print(f"(also written to {out})")
+    finally:
+        await db.dispose()
+
+
+async def _resolve_org(role: Role, org: str) -> tuple[OrgKind, uuid.UUID]:
+    from dme_portal.demo import seed
+
+    db = Database.from_url(get_settings().db.url)
+    try:
+        async with unit_of_work(db) as session:
+            return await seed.resolve_org(session, role=role, org=org)
+    finally:
+        await db.dispose()
+
+
+async def _create_account(args: argparse.Namespace, *, machine: bool) -> None:
+    from dme_portal.demo import seed
+
+    role = Role(args.role)
+    db = Database.from_url(get_settings().db.url)
+    try:
+        async with unit_of_work(db) as session:
+            kind, org_id = await seed.resolve_org(session, role=role, org=args.org)
+            secret = await seed.create_account(
+                session, name=args.name, role=role, org_kind=kind, org_id=org_id, machine=machine
+            )
+    finally:
+        await db.dispose()
+    label = "client_id" if machine else "username"
+    print(f"{label}={args.name}\nsecret={secret}")
+
+
+def _create_token(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    role = Role(args.role)
+    kind, org_id = asyncio.run(_resolve_org(role, args.org))
+    principal = Principal(
+        subject=args.subject or f"cli:{role.value}", role=role, org_kind=kind, org_id=org_id
+    )
+    token, _ = issue_token(principal, settings=settings.auth, now=SystemClock().now())
+    print(token)
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from dme_portal.main import create_app
+
+    spec = json.dumps(create_app().openapi(), indent=2, sort_keys=False) + "\n"
+    if args.check:
+        committed = Path(args.check).read_text() if Path(args.check).exists() else ""
+        if committed != spec:
+            print(f"{args.check} is stale: run `make openapi` and commit it", file=sys.stderr)
+            return 1
+        print(f"{args.check} matches the app")
+        return 0
+    if args.out:
+        Path(args.out).write_text(spec)
+    else:
+        sys.stdout.write(spec)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    asyncio.run(_migrate())
+    asyncio.run(_seed(if_empty=True))
+    uvicorn.run("dme_portal.main:create_app", factory=True, host=args.host, port=args.port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``dme-portal`` command."""
+    parser = argparse.ArgumentParser(prog="dme-portal", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    seed_p = sub.add_parser("seed-demo", help="load the demo plan, networks, vendors and members")
+    seed_p.add_argument("--if-empty", action="store_true", help="do nothing if already seeded")
+    serve_p = sub.add_parser("serve", help="migrate, seed on first run, and serve the API")
+    serve_p.add_argument("--host", default="127.0.0.1")
+    serve_p.add_argument("--port", type=int, default=8000)
+    roles = [r.value for r in Role]
+    for name, machine in (("create-client", True), ("create-user", False)):
+        p = sub.add_parser(name, help=f"create an API {'client' if machine else 'user'}")
+        p.add_argument("name")
+        p.add_argument("--role", choices=roles, required=True)
+        p.add_argument("--org", required=True, help="vendor NPI, network code or plan code")
+    tok = sub.add_parser("create-token", help="print an access token (for curl)")
+    tok.add_argument("--role", choices=roles, required=True)
+    tok.add_argument("--org", required=True, help="vendor NPI, network code or plan code")
+    tok.add_argument("--subject", default=None)
+    oa = sub.add_parser("openapi", help="print or check the OpenAPI document")
+    oa.add_argument("--out", default=None)
+    oa.add_argument("--check", default=None, metavar="FILE")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        asyncio.run(_migrate())
+    elif args.command == "seed-demo":
+        asyncio.run(_seed(if_empty=args.if_empty))
+    elif args.command == "serve":
+        _serve(args)
+    elif args.command in ("create-client", "create-user"):
+        asyncio.run(_create_account(args, machine=args.command == "create-client"))
+    elif args.command == "create-token":
+        _create_token(args)
+    elif args.command == "openapi":
+        return _openapi(args)
+    return 0
+
+
+__all__ = ["ROLE_ORG_KINDS", "main"]

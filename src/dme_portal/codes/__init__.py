@@ -1,0 +1,1 @@
+"""Medical code sets: HCPCS Level II, ICD-10-CM, NPI and Medi-Cal CIN."""

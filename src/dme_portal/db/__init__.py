@@ -1,0 +1,1 @@
+"""Database plumbing: metadata, types, engine, unit of work, migrations."""

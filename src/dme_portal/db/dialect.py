@@ -1,0 +1,29 @@
+"""The few places where PostgreSQL and SQLite differ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_ignoring_conflict(
+    session: AsyncSession, table: Table, values: dict[str, Any], conflict_columns: list[str]
+) -> bool:
+    """Insert a row unless one with the same unique key exists; True when inserted.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and
+    then does nothing, so exactly one caller wins.
+    """
+    bind = session.get_bind()
+    module: Any = postgresql if bind.dialect.name == "postgresql" else sqlite
+    stmt = (
+        module.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict_columns)
+        .returning(table.c.id)
+    )
+    result = await session.execute(stmt)
+    return result.first() is not None

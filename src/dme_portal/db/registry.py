@@ -1,0 +1,21 @@
+"""Imports every model module so that ``Base.metadata`` is complete (for Alembic)."""
+
+from dme_portal.auth import models as auth_models
+from dme_portal.db.base import Base
+from dme_portal.idempotency import models as idempotency_models
+from dme_portal.members import models as member_models
+from dme_portal.networks import models as network_models
+from dme_portal.submissions import models as submission_models
+from dme_portal.vendors import models as vendor_models
+
+__all__ = [
+    "Base",
+    "auth_models",
+    "idempotency_models",
+    "member_models",
+    "network_models",
+    "submission_models",
+    "vendor_models",
+]
+
+metadata = Base.metadata

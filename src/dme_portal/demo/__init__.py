@@ -1,0 +1,1 @@
+"""Synthetic demo data: the plan, its networks, vendors and members (illustrative only)."""

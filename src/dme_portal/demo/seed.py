@@ -1,0 +1,190 @@
+"""Load the demo dataset into the database; create accounts with generated secrets."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dme_portal.auth.models import ApiClient, AppUser
+from dme_portal.auth.passwords import hash_secret
+from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
+from dme_portal.demo.dataset import build_dataset
+from dme_portal.errors import InvalidInput
+from dme_portal.members.models import Enrollment, Member
+from dme_portal.networks.models import HealthPlan, Network
+from dme_portal.vendors.models import ContractStatus, Vendor, VendorContract
+
+
+async def already_seeded(session: AsyncSession) -> bool:
+    """True when the plan exists (the seed ran before)."""
+    return bool(await session.scalar(select(func.count()).select_from(HealthPlan)))
+
+
+async def resolve_org(session: AsyncSession, *, role: Role, org: str) -> tuple[OrgKind, uuid.UUID]:
+    """Find the organisation a role belongs to by vendor NPI, network code or plan code."""
+    lookups: list[tuple[OrgKind, uuid.UUID | None]] = []
+    kinds = ROLE_ORG_KINDS[role]
+    if OrgKind.VENDOR in kinds:
+        lookups.append(
+            (OrgKind.VENDOR, await session.scalar(select(Vendor.id).where(Vendor.npi == org)))
+        )
+    if OrgKind.NETWORK in kinds:
+        lookups.append(
+            (OrgKind.NETWORK, await session.scalar(select(Network.id).where(Network.code == org)))
+        )
+    if OrgKind.PLAN in kinds:
+        lookups.append(
+            (
+                OrgKind.PLAN,
+                await session.scalar(select(HealthPlan.id).where(HealthPlan.code == org)),
+            )
+        )
+    for kind, org_id in lookups:
+        if org_id is not None:
+            return kind, org_id
+    expected = " or ".join(k.value for k in kinds)
+    raise InvalidInput("org", f"no {expected} '{org}' for role {role.value}")
+
+
+async def create_account(
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    org_kind: OrgKind,
+    org_id: uuid.UUID,
+    machine: bool,
+    secret: str | None = None,
+) -> str:
+    """Create an API client or a user; return its secret (shown once, stored hashed)."""
+    secret = secret or secrets.token_urlsafe(18)
+    now = datetime.now(UTC)
+    if machine:
+        session.add(
+            ApiClient(
+                client_id=name,
+                secret_hash=hash_secret(secret),
+                name=name,
+                role=role,
+                org_kind=org_kind,
+                org_id=org_id,
+                active=True,
+                created_at=now,
+            )
+        )
+    else:
+        session.add(
+            AppUser(
+                username=name,
+                password_hash=hash_secret(secret),
+                display_name=name,
+                role=role,
+                org_kind=org_kind,
+                org_id=org_id,
+                active=True,
+                created_at=now,
+            )
+        )
+    await session.flush()
+    return secret
+
+
+async def seed_demo(session: AsyncSession, *, today: date) -> str:
+    """Insert the demo plan, networks, vendors, contracts, members and accounts.
+
+    Returns the printable list of accounts and their generated secrets.
+    """
+    data = build_dataset(today=today)
+    now = datetime.now(UTC)
+    plan = HealthPlan(id=uuid.uuid4(), code=data.plan.code, name=data.plan.name, created_at=now)
+    session.add(plan)
+    networks = {
+        n.code: Network(
+            id=uuid.uuid4(),
+            plan_id=plan.id,
+            code=n.code,
+            name=n.name,
+            standard_turnaround_hours=n.standard_hours,
+            expedited_turnaround_hours=n.expedited_hours,
+            created_at=now,
+        )
+        for n in data.networks
+    }
+    vendors = {
+        v.npi: Vendor(id=uuid.uuid4(), npi=v.npi, name=v.name, created_at=now) for v in data.vendors
+    }
+    members = {
+        m.cin: Member(
+            id=uuid.uuid4(),
+            cin=m.cin,
+            first_name=m.first_name,
+            last_name=m.last_name,
+            birth_date=m.birth_date,
+            ccs_eligible_from=m.ccs_eligible_from,
+            ccs_eligible_to=m.ccs_eligible_to,
+            created_at=now,
+        )
+        for m in data.members
+    }
+    session.add_all([*networks.values(), *vendors.values(), *members.values()])
+    await session.flush()
+    session.add_all(
+        VendorContract(
+            vendor_id=vendors[c.vendor_npi].id,
+            network_id=networks[c.network_code].id,
+            status=ContractStatus(c.status),
+            effective_from=c.effective_from,
+            effective_to=c.effective_to,
+        )
+        for c in data.contracts
+    )
+    session.add_all(
+        Enrollment(
+            member_id=members[e.cin].id,
+            network_id=networks[e.network_code].id,
+            effective_from=e.effective_from,
+            effective_to=e.effective_to,
+        )
+        for e in data.enrollments
+    )
+    org_ids = {
+        OrgKind.PLAN: {plan.code: plan.id},
+        OrgKind.NETWORK: {code: n.id for code, n in networks.items()},
+        OrgKind.VENDOR: {npi: v.id for npi, v in vendors.items()},
+    }
+    lines = ["Demo accounts (secrets are generated once; keep this file private):", ""]
+    for u in data.users:
+        kind = OrgKind(u.org_kind)
+        secret = await create_account(
+            session,
+            name=u.username,
+            role=Role(u.role),
+            org_kind=kind,
+            org_id=org_ids[kind][u.org_code],
+            machine=False,
+        )
+        lines.append(f"user    {u.username:<28} {u.role:<18} {u.org_code:<12} password={secret}")
+    for c in data.clients:
+        kind = OrgKind(c.org_kind)
+        secret = await create_account(
+            session,
+            name=c.client_id,
+            role=Role(c.role),
+            org_kind=kind,
+            org_id=org_ids[kind][c.org_code],
+            machine=True,
+        )
+        lines.append(f"client  {c.client_id:<28} {c.role:<18} {c.org_code:<12} secret={secret}")
+    sample = data.members[0]
+    lines += [
+        "",
+        f"{len(data.networks)} networks, {len(data.vendors)} vendors, {len(data.members)} members.",
+        f"Example member CIN: {sample.cin} ({sample.condition}).",
+        "Token: curl -s -d grant_type=password -d username=... -d password=... "
+        "http://127.0.0.1:8000/v1/auth/token",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Idempotency keys for creating POSTs: a replay returns the first answer."""

@@ -1,0 +1,1 @@
+"""Members (children), their CCS eligibility and network enrollments."""

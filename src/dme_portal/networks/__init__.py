@@ -1,0 +1,1 @@
+"""Health plans and the health networks that decide authorizations."""

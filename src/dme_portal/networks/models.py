@@ -1,0 +1,32 @@
+"""Plan and network tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dme_portal.db.base import Base, UUIDPk
+from dme_portal.db.types import UTCDateTime
+
+
+class HealthPlan(UUIDPk, Base):
+    __tablename__ = "health_plan"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Network(UUIDPk, Base):
+    __tablename__ = "network"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("health_plan.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Turnaround from receipt to decision, per urgency (DESIGN §6; 72 h by default).
+    standard_turnaround_hours: Mapped[int] = mapped_column(Integer)
+    expedited_turnaround_hours: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

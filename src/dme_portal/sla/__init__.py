@@ -1,0 +1,1 @@
+"""The turnaround clock: deadlines and states (DESIGN §6)."""

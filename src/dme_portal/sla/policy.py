@@ -1,0 +1,39 @@
+"""Pure SLA arithmetic: due times and clock states. No I/O, no clock reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class SlaState(StrEnum):
+    ON_TIME = "on_time"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    MET = "met"
+    MISSED = "missed"
+
+
+def due_at(
+    received_at: datetime, turnaround_hours: int, paused: timedelta = timedelta()
+) -> datetime:
+    """The decision deadline: receipt plus turnaround plus any paused time (DESIGN §6)."""
+    return received_at + timedelta(hours=turnaround_hours) + paused
+
+
+def state(
+    *,
+    now: datetime,
+    due: datetime,
+    turnaround_hours: int,
+    at_risk_fraction: float,
+    decided_at: datetime | None = None,
+) -> SlaState:
+    """The clock's state at ``now``: at risk when less than the threshold's share is left."""
+    if decided_at is not None:
+        return SlaState.MET if decided_at <= due else SlaState.MISSED
+    if now >= due:
+        return SlaState.BREACHED
+    if due - now <= timedelta(hours=turnaround_hours) * at_risk_fraction:
+        return SlaState.AT_RISK
+    return SlaState.ON_TIME

@@ -1,0 +1,1 @@
+"""Authorization requests: submission, reading, timeline, cancellation."""

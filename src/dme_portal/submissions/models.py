@@ -1,0 +1,165 @@
+"""Authorization request, line, diagnosis and event tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dme_portal.db.base import Base, UUIDPk
+from dme_portal.db.types import UTCDateTime, str_enum
+from dme_portal.vendors.models import ContractStatus
+
+
+class RequestStatus(StrEnum):
+    IN_REVIEW = "in_review"
+    PENDED = "pended"
+    APPROVED = "approved"
+    PARTIALLY_APPROVED = "partially_approved"
+    MODIFIED = "modified"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (RequestStatus.IN_REVIEW, RequestStatus.PENDED)
+
+
+class Urgency(StrEnum):
+    STANDARD = "standard"
+    EXPEDITED = "expedited"
+
+
+class RequestKind(StrEnum):
+    INITIAL = "initial"
+    RENEWAL = "renewal"
+    CHANGE = "change"
+
+
+class Acquisition(StrEnum):
+    PURCHASE = "purchase"
+    RENTAL = "rental"
+
+
+class LineOutcome(StrEnum):
+    APPROVED = "approved"
+    MODIFIED = "modified"
+    DENIED = "denied"
+    NOT_REQUIRED = "not_required"
+
+
+class ActorType(StrEnum):
+    USER = "user"
+    CLIENT = "client"
+    RULES = "rules"
+    SYSTEM = "system"
+
+
+class AuthorizationRequest(UUIDPk, Base):
+    __tablename__ = "authorization_request"
+    __table_args__ = (
+        # Vendor's list, newest first (keyset on received_at, id).
+        Index("ix_authorization_request_vendor_received", "vendor_id", "received_at", "id"),
+        # Network staff's list and queue.
+        Index("ix_authorization_request_network_received", "network_id", "received_at", "id"),
+        Index("ix_authorization_request_network_status_due", "network_id", "status", "due_at"),
+        Index("ix_authorization_request_member_received", "member_id", "received_at"),
+        # Plan-wide list.
+        Index("ix_authorization_request_received", "received_at", "id"),
+    )
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("vendor.id"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("member.id"))
+    network_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("network.id"))
+    status: Mapped[RequestStatus] = mapped_column(str_enum(RequestStatus))
+    urgency: Mapped[Urgency] = mapped_column(str_enum(Urgency))
+    kind: Mapped[RequestKind] = mapped_column(str_enum(RequestKind))
+    prescriber_npi: Mapped[str] = mapped_column(String(10))
+    notes: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    waiting_on: Mapped[str] = mapped_column(Text)
+    # Bumped on every change; the ETag is derived from it (optimistic concurrency).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    lines: Mapped[list[RequestLine]] = relationship(
+        back_populates="request", lazy="raise", order_by="RequestLine.line_number"
+    )
+    diagnoses: Mapped[list[RequestDiagnosis]] = relationship(
+        lazy="raise", order_by="RequestDiagnosis.sequence"
+    )
+    member: Mapped[Member] = relationship(lazy="raise")
+    network: Mapped[Network] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class RequestLine(UUIDPk, Base):
+    __tablename__ = "request_line"
+    __table_args__ = (UniqueConstraint("request_id", "line_number"),)
+
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
+    line_number: Mapped[int] = mapped_column(Integer)
+    hcpcs: Mapped[str] = mapped_column(String(5), index=True)
+    modifiers: Mapped[list[str]] = mapped_column(JSON)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(20))
+    frequency: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    acquisition: Mapped[Acquisition] = mapped_column(str_enum(Acquisition))
+    brand: Mapped[str | None] = mapped_column(String(120))
+    manufacturer: Mapped[str | None] = mapped_column(String(120))
+    brand_reason: Mapped[str | None] = mapped_column(Text)
+    contract_status: Mapped[ContractStatus] = mapped_column(str_enum(ContractStatus))
+    outcome: Mapped[LineOutcome | None] = mapped_column(str_enum(LineOutcome))
+
+    request: Mapped[AuthorizationRequest] = relationship(back_populates="lines", lazy="raise")
+
+
+class RequestDiagnosis(Base):
+    __tablename__ = "request_diagnosis"
+
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("authorization_request.id"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(8))
+
+
+class RequestEvent(UUIDPk, Base):
+    """Append-only timeline of a request: never updated, never deleted."""
+
+    __tablename__ = "request_event"
+    __table_args__ = (Index("ix_request_event_request_occurred", "request_id", "occurred_at"),)
+
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_type: Mapped[ActorType] = mapped_column(str_enum(ActorType))
+    actor_id: Mapped[str | None] = mapped_column(String(100))
+    actor_role: Mapped[str | None] = mapped_column(String(40))
+    from_status: Mapped[RequestStatus | None] = mapped_column(str_enum(RequestStatus))
+    to_status: Mapped[RequestStatus | None] = mapped_column(str_enum(RequestStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+from dme_portal.members.models import Member  # noqa: E402
+from dme_portal.networks.models import Network  # noqa: E402

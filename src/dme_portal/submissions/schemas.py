@@ -1,0 +1,221 @@
+"""API schemas of authorization requests: strict on input, explicit on output."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+)
+
+from dme_portal.codes import cin as cin_codes
+from dme_portal.codes import hcpcs, icd10, npi
+from dme_portal.sla.policy import SlaState
+from dme_portal.submissions.models import (
+    Acquisition,
+    ActorType,
+    LineOutcome,
+    RequestKind,
+    RequestStatus,
+    Urgency,
+)
+from dme_portal.vendors.models import ContractStatus
+
+
+def _iso_date_only(value: Any) -> Any:
+    # JSON has no date type: accept only ISO strings (never numbers or booleans).
+    if isinstance(value, date | str):
+        return value
+    raise ValueError("must be a date in ISO 8601 form (YYYY-MM-DD)")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def _check_hcpcs(code: str) -> str:
+    if hcpcs.lookup(code) is None:
+        raise ValueError(f"{code} is not a DME HCPCS code known to the hub")
+    return code
+
+
+def _check_modifier(code: str) -> str:
+    if not hcpcs.is_known_modifier(code):
+        raise ValueError(f"{code} is not a known HCPCS modifier")
+    return code
+
+
+def _check_icd10(code: str) -> str:
+    normalized = icd10.normalize(code)
+    if not icd10.is_billable(normalized):
+        raise ValueError(f"{code} is not a billable ICD-10-CM code")
+    return normalized
+
+
+def _check_npi(value: str) -> str:
+    if not npi.is_valid_npi(value):
+        raise ValueError("is not a valid NPI (check digit does not match)")
+    return value
+
+
+def _check_cin(value: str) -> str:
+    if not cin_codes.is_valid_cin(value):
+        raise ValueError("must be a Medi-Cal CIN: 8 digits followed by a letter")
+    return value
+
+
+HcpcsCode = Annotated[
+    str,
+    Field(pattern=r"^[A-Z][0-9]{4}$", examples=["E1161"]),
+    AfterValidator(_check_hcpcs),
+]
+Modifier = Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$"), AfterValidator(_check_modifier)]
+Icd10Code = Annotated[
+    str,
+    Field(pattern=r"^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$", examples=["G80.0"]),
+    AfterValidator(_check_icd10),
+]
+Npi = Annotated[
+    str, Field(pattern=r"^[0-9]{10}$", examples=["1234567893"]), AfterValidator(_check_npi)
+]
+Cin = Annotated[
+    str, Field(pattern=r"^[0-9]{8}[A-Z]$", examples=["91234567A"]), AfterValidator(_check_cin)
+]
+
+
+class Unit(StrEnum):
+    EACH = "each"
+    PAIR = "pair"
+    BOX = "box"
+    CASE = "case"
+    PACK = "pack"
+    KIT = "kit"
+    MONTH = "month"
+    DAY = "day"
+
+
+class Frequency(StrEnum):
+    ONCE = "once"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class LineCreate(_Strict):
+    hcpcs: HcpcsCode
+    modifiers: list[Modifier] = Field(default_factory=list, max_length=4)
+    quantity: StrictInt = Field(gt=0, le=100_000)
+    unit: Unit = Unit.EACH
+    frequency: Frequency = Frequency.ONCE
+    start_date: IsoDate
+    end_date: IsoDate
+    acquisition: Acquisition = Acquisition.PURCHASE
+    brand: str | None = Field(default=None, min_length=1, max_length=120)
+    manufacturer: str | None = Field(default=None, min_length=1, max_length=120)
+    brand_reason: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class AuthorizationRequestCreate(_Strict):
+    """A vendor's request: the member, the diagnoses (primary first) and the lines."""
+
+    member_cin: Cin
+    network_id: uuid.UUID | None = Field(
+        default=None, description="Optional: must agree with the member's enrollment."
+    )
+    prescriber_npi: Npi
+    urgency: Urgency = Urgency.STANDARD
+    kind: RequestKind = RequestKind.INITIAL
+    diagnoses: list[Icd10Code] = Field(min_length=1, max_length=12)
+    lines: list[LineCreate] = Field(min_length=1, max_length=50)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class CancelBody(_Strict):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class LineRead(BaseModel):
+    id: uuid.UUID
+    line_number: int
+    hcpcs: str
+    description: str
+    category: str
+    modifiers: list[str]
+    quantity: int
+    unit: str
+    frequency: str
+    start_date: date
+    end_date: date
+    acquisition: Acquisition
+    brand: str | None
+    manufacturer: str | None
+    brand_reason: str | None
+    contract_status: ContractStatus = Field(
+        description="The vendor's contract with the network on the line's start date."
+    )
+    outcome: LineOutcome | None
+
+
+class NetworkRef(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+class AuthorizationRequestRead(BaseModel):
+    id: uuid.UUID
+    status: RequestStatus
+    urgency: Urgency
+    kind: RequestKind
+    member_cin: str
+    vendor_id: uuid.UUID
+    network: NetworkRef
+    prescriber_npi: str
+    diagnoses: list[str]
+    lines: list[LineRead]
+    notes: str | None
+    received_at: datetime
+    due_at: datetime
+    decided_at: datetime | None
+    updated_at: datetime
+    sla_state: SlaState
+    waiting_on: str = Field(
+        description="In plain words: what the request waits for, and from whom."
+    )
+    version: int
+
+
+class AuthorizationRequestPage(BaseModel):
+    items: list[AuthorizationRequestRead]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class EventRead(BaseModel):
+    id: uuid.UUID
+    occurred_at: datetime
+    kind: str
+    actor_type: ActorType
+    actor_id: str | None
+    actor_role: str | None
+    from_status: RequestStatus | None
+    to_status: RequestStatus | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class EventList(BaseModel):
+    items: list[EventRead]

@@ -1,0 +1,22 @@
+"""``waiting_on``: what a request is waiting for, in words a parent understands."""
+
+from __future__ import annotations
+
+from dme_portal.submissions.models import RequestStatus
+
+
+def describe(status: RequestStatus, *, network_name: str, out_of_network_lines: int = 0) -> str:
+    """A plain-language sentence naming who must act next and on what."""
+    if status is RequestStatus.IN_REVIEW:
+        text = f"Waiting for {network_name} to review the request and decide."
+        if out_of_network_lines:
+            text += (
+                f" {out_of_network_lines} item(s) come from a vendor outside the network, so "
+                f"{network_name} also needs a letter of agreement with the vendor."
+            )
+        return text
+    if status is RequestStatus.PENDED:
+        return f"Waiting for the vendor to send information that {network_name} asked for."
+    if status is RequestStatus.CANCELLED:
+        return "Nothing: the vendor cancelled this request."
+    return f"Nothing: {network_name} has decided this request."

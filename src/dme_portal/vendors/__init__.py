@@ -1,0 +1,1 @@
+"""DME vendors and their contracts with networks."""
