@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= $(or $(DME_PORT),8000)
 HOST ?= 127.0.0.1
+LINT_PATHS := src tests alembic $(wildcard bench)
 
 .PHONY: install run serve test test-sqlite test-pg lint fmt typecheck openapi check-openapi \
         migrate revision worker bench clean
@@ -30,16 +31,16 @@ test-pg: install
 	DME_TEST_BACKENDS=postgresql DME_REQUIRE_POSTGRES=1 $(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check src tests bench alembic
-	$(BIN)/ruff format --check src tests bench alembic
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
 typecheck: install
 	$(BIN)/mypy
 
 fmt: install
-	$(BIN)/ruff check --fix src tests bench alembic
-	$(BIN)/ruff format src tests bench alembic
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 openapi: install
 	$(BIN)/dme-portal openapi --out openapi/openapi.json
