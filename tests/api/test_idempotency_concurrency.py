@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from fixtures.factories import World, auth_headers, count_requests, request_body
 
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
+from fixtures.factories import World, auth_headers, count_requests, request_body
 
 
 class TestConcurrentIdempotency:

@@ -9,12 +9,12 @@ import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from fixtures.postgres import PostgresServer
 from sqlalchemy import Connection, inspect
 
 from dme_portal.db import migrate
 from dme_portal.db.engine import Database
 from dme_portal.db.registry import metadata
+from fixtures.postgres import PostgresServer
 
 
 @pytest.fixture
