@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from dme_portal import __version__
 from dme_portal.api import health
+from dme_portal.audit import logging as phi_logging
 from dme_portal.api.problem import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from dme_portal.api.v1 import auth, authorization_requests, members, networks
 from dme_portal.codes import icd10
@@ -79,6 +80,7 @@ def create_app(
     app.state.db = db
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
+    phi_logging.install()
 
     v1 = APIRouter(prefix="/v1")
     for module in (auth, authorization_requests, members, networks):

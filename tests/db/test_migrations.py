@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-
-import asyncpg
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
@@ -14,31 +9,6 @@ from sqlalchemy import Connection, inspect
 from dme_portal.db import migrate
 from dme_portal.db.engine import Database
 from dme_portal.db.registry import metadata
-from fixtures.postgres import PostgresServer
-
-
-@pytest.fixture
-async def empty_database(
-    database_url: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Database]:
-    """A second, empty database on the same backend as this run's."""
-    if database_url.startswith("sqlite"):
-        path = tmp_path_factory.mktemp("mig") / "empty.db"
-        db = Database.from_url(f"sqlite+aiosqlite:///{path}")
-        yield db
-        await db.dispose()
-        return
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    name = f"dme_mig_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server.url("postgres", driver="postgresql"))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database.from_url(server.url(name))
-    try:
-        yield db
-    finally:
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def _tables(conn: Connection) -> set[str]:

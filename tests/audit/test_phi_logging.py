@@ -1,0 +1,37 @@
+"""Log lines never carry a member's CIN or a date (birth dates are dates)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from dme_portal.audit.logging import MASK, PhiMaskingFilter, mask
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("GET /v1/members/91998500L/eligibility", f"GET /v1/members/{MASK}/eligibility"),
+        ("born 2016-05-01", f"born {MASK}"),
+        ("npi 1234567893 stays", "npi 1234567893 stays"),
+        ("id 3c40f540a3b6 stays", "id 3c40f540a3b6 stays"),
+    ],
+)
+def test_mask(raw: str, expected: str) -> None:
+    assert mask(raw) == expected
+
+
+def test_filter_masks_formatted_arguments() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s "%s %s"',
+        ("1.2.3.4", "GET", "/v1/members/12345678Z/eligibility"),
+        None,
+    )
+    assert PhiMaskingFilter().filter(record)
+    assert "12345678Z" not in record.getMessage()
+    assert MASK in record.getMessage()
