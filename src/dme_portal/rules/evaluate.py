@@ -1,0 +1,264 @@
+"""Evaluate request facts against a compiled ruleset: per-line outcome and a readable trace.
+
+Pure: the same facts and ruleset version always give the same answer (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from dme_portal.rules.compile import CompiledRuleSet, CsagEntry, prefixes_of
+from dme_portal.rules.facts import LineFacts, RequestFacts
+from dme_portal.rules.ruleset import DocumentType
+
+
+class RuleOutcome(StrEnum):
+    APPROVED = "approved"
+    NOT_REQUIRED = "not_required"
+    NEEDS_REVIEW = "needs_review"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    rule: str
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineEvaluation:
+    line_number: int
+    outcome: RuleOutcome
+    decided_by: str | None
+    reasons: tuple[Reason, ...]
+    trace: tuple[TraceStep, ...]
+    documents_required: tuple[DocumentType, ...]
+    documents_missing: tuple[DocumentType, ...]
+    authorized_start: date | None = None
+    authorized_end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    ruleset_version: int
+    lines: tuple[LineEvaluation, ...]
+
+
+_DOC_WORDS = {
+    DocumentType.PRESCRIPTION: "a prescription",
+    DocumentType.LETTER_OF_MEDICAL_NECESSITY: "a letter of medical necessity",
+    DocumentType.SEATING_EVALUATION: "a seating evaluation",
+    DocumentType.EVALUATION: "a clinical evaluation",
+    DocumentType.OTHER: "supporting documents",
+}
+
+
+def evaluate(facts: RequestFacts, rules: CompiledRuleSet) -> Evaluation:
+    """Decide each line by the ruleset, or say why it needs a reviewer."""
+    lifelong = _is_lifelong(facts.diagnoses, rules)
+    return Evaluation(
+        ruleset_version=rules.version,
+        lines=tuple(_evaluate_line(line, facts, rules, lifelong) for line in facts.lines),
+    )
+
+
+def _is_lifelong(diagnoses: tuple[str, ...], rules: CompiledRuleSet) -> bool:
+    return any(p in rules.lifelong_prefixes for dx in diagnoses for p in prefixes_of(dx))
+
+
+def _candidates(line: LineFacts, facts: RequestFacts, rules: CompiledRuleSet) -> list[CsagEntry]:
+    found: list[CsagEntry] = []
+    seen: set[str] = set()
+    for dx in facts.diagnoses:
+        for prefix in prefixes_of(dx):
+            for entry in rules.csag_index.get((prefix, line.hcpcs), ()):
+                if entry.csag.id not in seen:
+                    seen.add(entry.csag.id)
+                    found.append(entry)
+    return found
+
+
+def _allowed_days(rules: CompiledRuleSet, lifelong: bool, item_max: int | None = None) -> int:
+    d = rules.durations
+    days = min(d.lifelong_days if lifelong else d.default_days, d.max_days)
+    return min(days, item_max) if item_max is not None else days
+
+
+def _csag_failures(
+    entry: CsagEntry, line: LineFacts, facts: RequestFacts, allowed_days: int
+) -> list[Reason]:
+    csag, item = entry.csag, entry.item
+    out: list[Reason] = []
+    if csag.requires_assignment and csag.id not in facts.csag_assignments:
+        out.append(
+            Reason(
+                "csag_assignment_required",
+                f"{csag.name} covers {line.hcpcs} only after the network's case manager "
+                "assigns the member to it.",
+            )
+        )
+    if csag.requires_in_network_vendor and not line.in_network:
+        out.append(
+            Reason(
+                "csag_in_network_required",
+                f"{csag.name} pre-approves {line.hcpcs} only from vendors in the network.",
+            )
+        )
+    if item.modifiers and not set(line.modifiers) <= set(item.modifiers):
+        allowed = ", ".join(item.modifiers)
+        out.append(
+            Reason(
+                "csag_modifier",
+                f"{csag.name} pre-approves {line.hcpcs} only with modifiers {allowed}.",
+            )
+        )
+    if line.units_per_month > item.max_units_per_month:
+        out.append(
+            Reason(
+                "csag_quantity_limit",
+                f"{line.units_per_month} units a month is over {csag.name}'s limit of "
+                f"{item.max_units_per_month} a month for {line.hcpcs}.",
+            )
+        )
+    if line.period_days > allowed_days:
+        out.append(
+            Reason(
+                "csag_period_limit",
+                f"A {line.period_days}-day period is over the {allowed_days} days that "
+                f"{csag.name} allows for {line.hcpcs}.",
+            )
+        )
+    return out
+
+
+def _evaluate_line(
+    line: LineFacts, facts: RequestFacts, rules: CompiledRuleSet, lifelong: bool
+) -> LineEvaluation:
+    trace: list[TraceStep] = []
+    required = tuple(
+        dict.fromkeys(
+            rules.docs_by_code.get(line.hcpcs, ()) + rules.docs_by_category.get(line.category, ())
+        )
+    )
+    missing = tuple(d for d in required if d not in facts.documents)
+
+    def result(
+        outcome: RuleOutcome,
+        decided_by: str | None,
+        reasons: list[Reason],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> LineEvaluation:
+        return LineEvaluation(
+            line.line_number,
+            outcome,
+            decided_by,
+            tuple(reasons),
+            tuple(trace),
+            required,
+            missing,
+            start,
+            end,
+        )
+
+    if line.hcpcs in rules.no_auth:
+        ceiling = rules.no_auth[line.hcpcs]
+        if ceiling is None or line.units_per_month <= ceiling:
+            limit = f" up to {ceiling} a month" if ceiling is not None else ""
+            trace.append(
+                TraceStep(
+                    "no_authorization",
+                    True,
+                    f"{line.hcpcs} needs no authorization at this network{limit}.",
+                )
+            )
+            return result(RuleOutcome.NOT_REQUIRED, "no_authorization", [])
+        trace.append(
+            TraceStep(
+                "no_authorization",
+                False,
+                f"{line.hcpcs} needs no authorization only up to {ceiling} a "
+                f"month; {line.units_per_month} were asked.",
+            )
+        )
+
+    brand_missing_reason = bool(rules.require_brand_reason and line.brand and not line.brand_reason)
+    candidates = _candidates(line, facts, rules)
+    failures: list[Reason] = []
+    for entry in candidates:
+        allowed = _allowed_days(rules, lifelong, entry.item.max_period_days)
+        problems = _csag_failures(entry, line, facts, allowed)
+        rule = f"csag:{entry.csag.id}"
+        if problems:
+            trace.extend(TraceStep(rule, False, p.message) for p in problems)
+            failures = failures or problems
+            continue
+        if brand_missing_reason:
+            failures = failures or [_brand_reason(line)]
+            trace.append(TraceStep(rule, False, failures[0].message))
+            continue
+        end = line.start_date + timedelta(days=allowed - 1)
+        trace.append(
+            TraceStep(
+                rule,
+                True,
+                f"{entry.csag.name} pre-approves {line.hcpcs} for these "
+                f"diagnoses: authorized {line.start_date.isoformat()} to "
+                f"{end.isoformat()} ({allowed} days"
+                f"{', lifelong condition' if lifelong else ''}).",
+            )
+        )
+        return result(RuleOutcome.APPROVED, rule, [], line.start_date, end)
+
+    reasons = list(failures)
+    if not candidates:
+        reasons.append(
+            Reason(
+                "no_csag",
+                f"No condition-specific group at this network covers "
+                f"{line.hcpcs} for the diagnoses given, so a reviewer "
+                "decides it.",
+            )
+        )
+    monthly_limit = rules.quantity_limits.get(line.hcpcs)
+    if monthly_limit is not None and line.units_per_month > monthly_limit:
+        reasons.append(
+            Reason(
+                "quantity_limit",
+                f"{line.units_per_month} units a month is over "
+                f"the network's limit of {monthly_limit} for "
+                f"{line.hcpcs}.",
+            )
+        )
+    if missing:
+        words = ", ".join(_DOC_WORDS[d] for d in missing)
+        reasons.append(Reason("documents_missing", f"Send {words} for {line.hcpcs}."))
+    if brand_missing_reason and not any(r.code == "brand_reason_required" for r in reasons):
+        reasons.append(_brand_reason(line))
+    if not line.in_network and rules.requires_letter_of_agreement:
+        reasons.append(
+            Reason(
+                "out_of_network",
+                "The vendor is not contracted with this network "
+                "for the date: the network needs a letter of "
+                "agreement before it can approve.",
+            )
+        )
+    trace.extend(TraceStep("review", False, r.message) for r in reasons if r not in failures)
+    return result(RuleOutcome.NEEDS_REVIEW, None, reasons)
+
+
+def _brand_reason(line: LineFacts) -> Reason:
+    return Reason(
+        "brand_reason_required",
+        f"A named brand ({line.brand}) needs a reason, such "
+        "as an allergy or a fit with the child's equipment.",
+    )

@@ -1,0 +1,42 @@
+"""The facts a ruleset is evaluated against: frozen, built by the caller, no ORM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from dme_portal.rules.ruleset import DocumentType
+
+# Units per month implied by one line's quantity at its frequency.
+_MONTHLY_FACTOR = {"once": 1, "monthly": 1, "quarterly": 1, "weekly": 5, "daily": 31}
+
+
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    line_number: int
+    hcpcs: str
+    category: str
+    modifiers: tuple[str, ...]
+    quantity: int
+    frequency: str
+    start_date: date
+    end_date: date
+    in_network: bool
+    brand: str | None = None
+    brand_reason: str | None = None
+
+    @property
+    def units_per_month(self) -> int:
+        return self.quantity * _MONTHLY_FACTOR.get(self.frequency, 1)
+
+    @property
+    def period_days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    diagnoses: tuple[str, ...]
+    lines: tuple[LineFacts, ...]
+    csag_assignments: frozenset[str] = frozenset()
+    documents: frozenset[DocumentType] = frozenset()

@@ -1,0 +1,185 @@
+"""The ruleset document a network admin edits and publishes: validated, versioned data."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+from dme_portal.codes import hcpcs
+
+SCHEMA_VERSION = 1
+_ICD10_PREFIX = re.compile(r"^[A-TV-Z][0-9]{0,2}(\.?[0-9A-Z]{0,4})?$")
+
+
+class DocumentType(StrEnum):
+    PRESCRIPTION = "prescription"
+    LETTER_OF_MEDICAL_NECESSITY = "letter_of_medical_necessity"
+    SEATING_EVALUATION = "seating_evaluation"
+    EVALUATION = "evaluation"
+    OTHER = "other"
+
+
+def normalize_prefix(prefix: str) -> str:
+    """ICD-10 prefixes are compared without the dot: ``G80.`` and ``G80`` are the same."""
+    return prefix.replace(".", "").upper()
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoAuthItem(_Doc):
+    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$")
+    max_units_per_month: StrictInt | None = Field(
+        default=None, gt=0, description="Above this, the item needs authorization after all."
+    )
+
+
+class CsagItem(_Doc):
+    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$")
+    modifiers: list[str] = Field(
+        default_factory=list, description="Allowed modifiers; empty allows any."
+    )
+    max_units_per_month: StrictInt = Field(gt=0)
+    max_period_days: StrictInt = Field(gt=0, le=366)
+
+
+class Csag(_Doc):
+    """Condition-specific authorization group: pre-approved items for a condition."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    diagnosis_prefixes: list[str] = Field(min_length=1)
+    items: list[CsagItem] = Field(min_length=1)
+    requires_assignment: StrictBool = Field(
+        default=False, description="The network's case manager must assign the member first."
+    )
+    requires_in_network_vendor: StrictBool = True
+    citation: str | None = Field(default=None, max_length=500)
+
+
+class Durations(_Doc):
+    default_days: StrictInt = Field(default=90, gt=0, le=366)
+    lifelong_days: StrictInt = Field(default=180, gt=0, le=366)
+    lifelong_diagnosis_prefixes: list[str] = Field(default_factory=list)
+    max_days: StrictInt = Field(default=365, gt=0, le=366)
+
+
+class QuantityLimit(_Doc):
+    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$")
+    max_units_per_month: StrictInt = Field(gt=0)
+
+
+class DocumentationRequirement(_Doc):
+    """Documents a line needs for review, by code or by category."""
+
+    hcpcs: str | None = Field(default=None, pattern=r"^[A-Z][0-9]{4}$")
+    category: str | None = None
+    documents: list[DocumentType] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.hcpcs is None) == (self.category is None):
+            raise ValueError("give exactly one of hcpcs or category")
+        if self.category is not None and self.category not in hcpcs.CATEGORIES:
+            raise ValueError(f"unknown category {self.category!r}")
+        return self
+
+
+class BrandRule(_Doc):
+    require_reason: StrictBool = True
+
+
+class OutOfNetworkRule(_Doc):
+    requires_letter_of_agreement: StrictBool = True
+
+
+class SlaPolicy(_Doc):
+    standard_hours: StrictInt = Field(default=72, gt=0, le=24 * 30)
+    expedited_hours: StrictInt = Field(default=72, gt=0, le=24 * 30)
+    pause_while_pended: StrictBool = False
+    at_risk_fraction: float = Field(default=1 / 6, gt=0, lt=1)
+
+
+class RuleSet(_Doc):
+    """A network's authorization rules (one version of them)."""
+
+    schema_version: StrictInt = SCHEMA_VERSION
+    description: str = Field(default="", max_length=2000)
+    illustrative: StrictBool = Field(
+        default=False, description="True for demo data: not any network's real policy."
+    )
+    no_authorization: list[NoAuthItem] = Field(default_factory=list)
+    csags: list[Csag] = Field(default_factory=list)
+    durations: Durations = Durations()
+    quantity_limits: list[QuantityLimit] = Field(default_factory=list)
+    documentation: list[DocumentationRequirement] = Field(default_factory=list)
+    brand: BrandRule = BrandRule()
+    out_of_network: OutOfNetworkRule = OutOfNetworkRule()
+    sla: SlaPolicy = SlaPolicy()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = list(_problems(self))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _problems(rs: RuleSet) -> list[str]:
+    out: list[str] = []
+    if rs.schema_version != SCHEMA_VERSION:
+        out.append(f"schema_version must be {SCHEMA_VERSION}")
+
+    def check_code(where: str, code: str | None) -> None:
+        if code is not None and hcpcs.lookup(code) is None:
+            out.append(f"{where}: {code} is not a DME HCPCS code known to the hub")
+
+    def check_prefix(where: str, prefix: str) -> None:
+        if not _ICD10_PREFIX.match(prefix) or not prefix:
+            out.append(f"{where}: {prefix!r} is not an ICD-10-CM prefix (e.g. G80 or E10.6)")
+
+    exempt: dict[str, NoAuthItem] = {}
+    for i, free in enumerate(rs.no_authorization):
+        check_code(f"no_authorization[{i}]", free.hcpcs)
+        if free.hcpcs in exempt:
+            out.append(f"no_authorization[{i}]: {free.hcpcs} is listed twice")
+        exempt[free.hcpcs] = free
+    ids: set[str] = set()
+    for i, csag in enumerate(rs.csags):
+        if csag.id in ids:
+            out.append(f"csags[{i}]: id {csag.id!r} is used twice")
+        ids.add(csag.id)
+        for j, prefix in enumerate(csag.diagnosis_prefixes):
+            check_prefix(f"csags[{i}].diagnosis_prefixes[{j}]", prefix)
+        codes: set[str] = set()
+        for j, item in enumerate(csag.items):
+            where = f"csags[{i}].items[{j}]"
+            check_code(where, item.hcpcs)
+            if item.hcpcs in codes:
+                out.append(f"{where}: {item.hcpcs} is listed twice in this CSAG")
+            codes.add(item.hcpcs)
+            for m in item.modifiers:
+                if not hcpcs.is_known_modifier(m):
+                    out.append(f"{where}: {m!r} is not a known modifier")
+            if item.max_period_days > rs.durations.max_days:
+                out.append(f"{where}: max_period_days exceeds durations.max_days")
+            ex = exempt.get(item.hcpcs)
+            if ex is not None and ex.max_units_per_month != item.max_units_per_month:
+                out.append(
+                    f"{where}: {item.hcpcs} is also on the no-authorization list with a "
+                    "different limit; keep it in one place"
+                )
+    for i, limit in enumerate(rs.quantity_limits):
+        check_code(f"quantity_limits[{i}]", limit.hcpcs)
+    for i, doc in enumerate(rs.documentation):
+        check_code(f"documentation[{i}]", doc.hcpcs)
+    for j, prefix in enumerate(rs.durations.lifelong_diagnosis_prefixes):
+        check_prefix(f"durations.lifelong_diagnosis_prefixes[{j}]", prefix)
+    d = rs.durations
+    if not d.default_days <= d.max_days or not d.lifelong_days <= d.max_days:
+        out.append("durations: default_days and lifelong_days must not exceed max_days")
+    return out
