@@ -12,9 +12,9 @@ from fastapi.openapi.utils import get_openapi
 
 from dme_portal import __version__
 from dme_portal.api import health
-from dme_portal.audit import logging as phi_logging
 from dme_portal.api.problem import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from dme_portal.api.v1 import auth, authorization_requests, members, networks
+from dme_portal.audit import logging as phi_logging
 from dme_portal.codes import icd10
 from dme_portal.config import Settings, get_settings
 from dme_portal.db.engine import Database
