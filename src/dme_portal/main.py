@@ -13,7 +13,14 @@ from fastapi.openapi.utils import get_openapi
 from dme_portal import __version__
 from dme_portal.api import health
 from dme_portal.api.problem import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from dme_portal.api.v1 import auth, authorization_requests, members, networks
+from dme_portal.api.v1 import (
+    auth,
+    authorization_requests,
+    coverage,
+    members,
+    networks,
+    rulesets,
+)
 from dme_portal.audit import logging as phi_logging
 from dme_portal.codes import icd10
 from dme_portal.config import Settings, get_settings
@@ -83,7 +90,7 @@ def create_app(
     phi_logging.install()
 
     v1 = APIRouter(prefix="/v1")
-    for module in (auth, authorization_requests, members, networks):
+    for module in (auth, authorization_requests, coverage, members, networks, rulesets):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)

@@ -13,9 +13,12 @@ from dme_portal.auth.models import ApiClient, AppUser
 from dme_portal.auth.passwords import hash_secret
 from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
 from dme_portal.demo.dataset import build_dataset
+from dme_portal.demo.rulesets import ruleset_for
 from dme_portal.errors import InvalidInput
 from dme_portal.members.models import Enrollment, Member
 from dme_portal.networks.models import HealthPlan, Network
+from dme_portal.rules.ruleset import RuleSet
+from dme_portal.rulesets.models import RulesetVersion
 from dme_portal.vendors.models import ContractStatus, Vendor, VendorContract
 
 
@@ -150,6 +153,18 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
             effective_to=e.effective_to,
         )
         for e in data.enrollments
+    )
+    session.add_all(
+        RulesetVersion(
+            network_id=networks[n.code].id,
+            version=1,
+            document=RuleSet.model_validate(
+                ruleset_for(n.code, expedited_hours=n.expedited_hours)
+            ).model_dump(mode="json"),
+            published_at=now,
+            published_by="seed-demo",
+        )
+        for n in data.networks
     )
     org_ids = {
         OrgKind.PLAN: {plan.code: plan.id},

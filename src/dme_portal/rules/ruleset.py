@@ -6,7 +6,15 @@ import re
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    model_validator,
+)
 
 from dme_portal.codes import hcpcs
 
@@ -122,17 +130,20 @@ class RuleSet(_Doc):
     sla: SlaPolicy = SlaPolicy()
 
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        problems = list(_problems(self))
+    def _consistent(self, info: ValidationInfo) -> Self:
+        if info.context and info.context.get("shape_only"):
+            return self
+        problems = consistency_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(f"{where}: {what}" for where, what in problems))
         return self
 
 
-def _problems(rs: RuleSet) -> list[str]:
+def consistency_problems(rs: RuleSet) -> list[tuple[str, str]]:
+    """What contradicts itself or names unknown codes, as (field path, message) pairs."""
     out: list[str] = []
     if rs.schema_version != SCHEMA_VERSION:
-        out.append(f"schema_version must be {SCHEMA_VERSION}")
+        out.append(f"schema_version: must be {SCHEMA_VERSION}")
 
     def check_code(where: str, code: str | None) -> None:
         if code is not None and hcpcs.lookup(code) is None:
@@ -182,4 +193,8 @@ def _problems(rs: RuleSet) -> list[str]:
     d = rs.durations
     if not d.default_days <= d.max_days or not d.lifelong_days <= d.max_days:
         out.append("durations: default_days and lifelong_days must not exceed max_days")
-    return out
+    pairs: list[tuple[str, str]] = []
+    for text in out:
+        where, _, what = text.partition(": ")
+        pairs.append((where, what))
+    return pairs

@@ -95,6 +95,10 @@ class AuthorizationRequest(UUIDPk, Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     waiting_on: Mapped[str] = mapped_column(Text)
+    # The network ruleset version the rules evaluation used (None: the network had none).
+    ruleset_version: Mapped[int | None] = mapped_column(Integer)
+    # The turnaround that applied at receipt (the network's SLA policy for the urgency).
+    turnaround_hours: Mapped[int] = mapped_column(Integer)
     # Bumped on every change; the ETag is derived from it (optimistic concurrency).
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -129,6 +133,15 @@ class RequestLine(UUIDPk, Base):
     brand_reason: Mapped[str | None] = mapped_column(Text)
     contract_status: Mapped[ContractStatus] = mapped_column(str_enum(ContractStatus))
     outcome: Mapped[LineOutcome | None] = mapped_column(str_enum(LineOutcome))
+    # What the network's rules said at submission (kept as recorded, whatever changes later).
+    rule_outcome: Mapped[str | None] = mapped_column(String(20))
+    rule_decided_by: Mapped[str | None] = mapped_column(String(80))
+    rule_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rule_trace: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    documents_required: Mapped[list[str]] = mapped_column(JSON, default=list)
+    authorization_number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    authorized_start: Mapped[date | None] = mapped_column(Date)
+    authorized_end: Mapped[date | None] = mapped_column(Date)
 
     request: Mapped[AuthorizationRequest] = relationship(back_populates="lines", lazy="raise")
 

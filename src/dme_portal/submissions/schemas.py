@@ -146,6 +146,33 @@ class CancelBody(_Strict):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class RuleReason(BaseModel):
+    code: str
+    message: str
+
+
+class RuleTraceStep(BaseModel):
+    rule: str
+    passed: bool
+    message: str
+
+
+class LineRules(BaseModel):
+    """What the network's rules said about the line at submission."""
+
+    outcome: str = Field(description="approved, not_required or needs_review")
+    decided_by: str | None = Field(description="The rule that decided, e.g. `csag:cp-orthotics`.")
+    reasons: list[RuleReason]
+    trace: list[RuleTraceStep]
+    documents_required: list[str]
+
+
+class LineAuthorization(BaseModel):
+    number: str
+    start_date: date
+    end_date: date
+
+
 class LineRead(BaseModel):
     id: uuid.UUID
     line_number: int
@@ -166,6 +193,8 @@ class LineRead(BaseModel):
         description="The vendor's contract with the network on the line's start date."
     )
     outcome: LineOutcome | None
+    rules: LineRules | None = Field(description="Null when the network had no ruleset.")
+    authorization: LineAuthorization | None
 
 
 class NetworkRef(BaseModel):
@@ -195,6 +224,7 @@ class AuthorizationRequestRead(BaseModel):
         description="In plain words: what the request waits for, and from whom."
     )
     version: int
+    ruleset_version: int | None = Field(description="The network ruleset version applied.")
 
 
 class AuthorizationRequestPage(BaseModel):

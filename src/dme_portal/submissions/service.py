@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,12 +13,19 @@ from dme_portal.auth.principal import Principal
 from dme_portal.codes import hcpcs
 from dme_portal.config import Settings
 from dme_portal.errors import InvalidInput, PreconditionFailed
+from dme_portal.members.models import Member
+from dme_portal.networks.models import Network
+from dme_portal.rules.compile import CompiledRuleSet
+from dme_portal.rules.evaluate import Evaluation, LineEvaluation, RuleOutcome
+from dme_portal.rules.facts import LineFacts
+from dme_portal.rulesets import service as rulesets_service
 from dme_portal.sla import policy
 from dme_portal.submissions import repository, waiting
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
 from dme_portal.submissions.models import (
     ActorType,
     AuthorizationRequest,
+    LineOutcome,
     RequestDiagnosis,
     RequestEvent,
     RequestLine,
@@ -26,8 +35,12 @@ from dme_portal.submissions.models import (
 from dme_portal.submissions.schemas import (
     AuthorizationRequestCreate,
     AuthorizationRequestRead,
+    LineAuthorization,
     LineRead,
+    LineRules,
     NetworkRef,
+    RuleReason,
+    RuleTraceStep,
 )
 from dme_portal.vendors.models import ContractStatus
 
@@ -38,13 +51,6 @@ def actor_of(principal: Principal) -> ActorType:
 
 def etag_of(request: AuthorizationRequest) -> str:
     return f'"v{request.version}"'
-
-
-def turnaround_hours(request: AuthorizationRequest) -> int:
-    network = request.network
-    if request.urgency is Urgency.EXPEDITED:
-        return network.expedited_turnaround_hours
-    return network.standard_turnaround_hours
 
 
 def _check_duplicate_lines(body: AuthorizationRequestCreate) -> None:
@@ -73,14 +79,29 @@ def _check_periods(body: AuthorizationRequestCreate) -> None:
         raise InvalidInput("diagnoses", "lists the same code twice", code="duplicate_diagnosis")
 
 
-async def submit(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    body: AuthorizationRequestCreate,
-    now: datetime,
-) -> AuthorizationRequest:
-    """Validate, route to the member's network, start the SLA clock and record the event."""
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """Where a draft request goes and what the network's rules say about it."""
+
+    member: Member
+    network: Network
+    contract_statuses: tuple[ContractStatus, ...]
+    rules: CompiledRuleSet | None
+    evaluation: Evaluation | None
+
+    def turnaround_hours(self, urgency: Urgency) -> int:
+        if self.rules is not None:
+            sla = self.rules.sla
+            return sla.expedited_hours if urgency is Urgency.EXPEDITED else sla.standard_hours
+        if urgency is Urgency.EXPEDITED:
+            return self.network.expedited_turnaround_hours
+        return self.network.standard_turnaround_hours
+
+
+async def route(
+    session: AsyncSession, *, principal: Principal, body: AuthorizationRequestCreate
+) -> Routed:
+    """Validate, find the member's network on the start date, and run its rules."""
     assert principal.vendor_id is not None
     _check_periods(body)
     _check_duplicate_lines(body)
@@ -104,10 +125,77 @@ async def submit(
             code="wrong_network",
         )
     contracts = await repository.contracts_for(session, principal.vendor_id, network.id)
+    statuses = tuple(repository.contract_status_on(contracts, ln.start_date) for ln in body.lines)
+    facts = tuple(
+        LineFacts(
+            line_number=i + 1,
+            hcpcs=ln.hcpcs,
+            category=_category(ln.hcpcs),
+            modifiers=tuple(ln.modifiers),
+            quantity=ln.quantity,
+            frequency=ln.frequency.value,
+            start_date=ln.start_date,
+            end_date=ln.end_date,
+            in_network=status is ContractStatus.IN_NETWORK,
+            brand=ln.brand,
+            brand_reason=ln.brand_reason,
+        )
+        for i, (ln, status) in enumerate(zip(body.lines, statuses, strict=True))
+    )
+    rules, evaluation = await rulesets_service.evaluate_request(
+        session,
+        network_id=network.id,
+        member_id=member.id,
+        on=start,
+        diagnoses=tuple(body.diagnoses),
+        lines=facts,
+    )
+    return Routed(member, network, statuses, rules, evaluation)
+
+
+def _category(code: str) -> str:
+    found = hcpcs.lookup(code)
+    return found.category if found else "other"
+
+
+def _authorization_number(network: Network) -> str:
+    return f"{network.code[:6].upper()}-{secrets.token_hex(5).upper()}"
+
+
+def _apply_rules(line: RequestLine, result: LineEvaluation | None, network: Network) -> None:
+    if result is None:
+        return
+    line.rule_outcome = result.outcome.value
+    line.rule_decided_by = result.decided_by
+    line.rule_reasons = [{"code": r.code, "message": r.message} for r in result.reasons]
+    line.rule_trace = [
+        {"rule": t.rule, "passed": t.passed, "message": t.message} for t in result.trace
+    ]
+    line.documents_required = [d.value for d in result.documents_required]
+    if result.outcome is RuleOutcome.NOT_REQUIRED:
+        line.outcome = LineOutcome.NOT_REQUIRED
+    elif result.outcome is RuleOutcome.APPROVED:
+        line.outcome = LineOutcome.APPROVED
+        line.authorization_number = _authorization_number(network)
+        line.authorized_start = result.authorized_start
+        line.authorized_end = result.authorized_end
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    body: AuthorizationRequestCreate,
+    now: datetime,
+) -> AuthorizationRequest:
+    """Route to the member's network, apply its rules, start the SLA clock, record events."""
+    routed = await route(session, principal=principal, body=body)
+    network = routed.network
+    assert principal.vendor_id is not None
     request = AuthorizationRequest(
         id=uuid.uuid4(),
         vendor_id=principal.vendor_id,
-        member_id=member.id,
+        member_id=routed.member.id,
         network_id=network.id,
         status=RequestStatus.IN_REVIEW,
         urgency=body.urgency,
@@ -117,12 +205,18 @@ async def submit(
         received_at=now,
         updated_at=now,
         waiting_on="",
+        ruleset_version=routed.rules.version if routed.rules else None,
+        turnaround_hours=routed.turnaround_hours(body.urgency),
     )
-    request.member = member
+    request.member = routed.member
     request.network = network
-    request.due_at = policy.due_at(now, turnaround_hours(request))
-    request.lines = [
-        RequestLine(
+    request.due_at = policy.due_at(now, request.turnaround_hours)
+    results = routed.evaluation.lines if routed.evaluation else (None,) * len(body.lines)
+    request.lines = []
+    for i, (line, status, result) in enumerate(
+        zip(body.lines, routed.contract_statuses, results, strict=True)
+    ):
+        row = RequestLine(
             id=uuid.uuid4(),
             line_number=i + 1,
             hcpcs=line.hcpcs,
@@ -136,23 +230,45 @@ async def submit(
             brand=line.brand,
             manufacturer=line.manufacturer,
             brand_reason=line.brand_reason,
-            contract_status=repository.contract_status_on(contracts, line.start_date),
+            contract_status=status,
             outcome=None,
+            rule_reasons=[],
+            rule_trace=[],
+            documents_required=[],
         )
-        for i, line in enumerate(body.lines)
-    ]
+        _apply_rules(row, result, network)
+        request.lines.append(row)
     request.diagnoses = [
         RequestDiagnosis(sequence=i + 1, code=code) for i, code in enumerate(body.diagnoses)
     ]
-    out_of_network = sum(
-        1 for line in request.lines if line.contract_status is ContractStatus.OUT_OF_NETWORK
-    )
-    request.waiting_on = waiting.describe(
-        request.status, network_name=network.name, out_of_network_lines=out_of_network
-    )
+    if all(line.outcome is not None for line in request.lines):
+        request.status = RequestStatus.APPROVED
+        request.decided_at = now
+    request.waiting_on = _waiting_on(request)
     session.add(request)
-    await session.flush()  # the event references the request row
-    session.add(
+    await session.flush()  # the events reference the request row
+    session.add_all(_submission_events(request, principal, now))
+    await session.flush()
+    return request
+
+
+def _waiting_on(request: AuthorizationRequest) -> str:
+    open_lines = [ln for ln in request.lines if ln.outcome is None]
+    missing = sorted({d for ln in open_lines for d in ln.documents_required})
+    return waiting.describe(
+        request.status,
+        network_name=request.network.name,
+        out_of_network_lines=sum(
+            1 for ln in open_lines if ln.contract_status is ContractStatus.OUT_OF_NETWORK
+        ),
+        documents_needed=missing,
+    )
+
+
+def _submission_events(
+    request: AuthorizationRequest, principal: Principal, now: datetime
+) -> list[RequestEvent]:
+    events = [
         RequestEvent(
             request_id=request.id,
             occurred_at=now,
@@ -161,21 +277,46 @@ async def submit(
             actor_id=principal.subject,
             actor_role=principal.role.value,
             from_status=None,
+            to_status=RequestStatus.IN_REVIEW,
+            reason=None,
+            data={
+                "network_id": str(request.network_id),
+                "due_at": request.due_at.isoformat(),
+                "out_of_network_lines": [
+                    ln.line_number
+                    for ln in request.lines
+                    if ln.contract_status is ContractStatus.OUT_OF_NETWORK
+                ],
+            },
+        )
+    ]
+    if request.ruleset_version is None:
+        return events
+    events.append(
+        RequestEvent(
+            request_id=request.id,
+            occurred_at=now,
+            kind="rules_evaluated" if request.decided_at is None else "decided",
+            actor_type=ActorType.RULES,
+            actor_id=f"ruleset:v{request.ruleset_version}",
+            actor_role="rules",
+            from_status=RequestStatus.IN_REVIEW,
             to_status=request.status,
             reason=None,
             data={
-                "network_id": str(network.id),
-                "due_at": request.due_at.isoformat(),
-                "out_of_network_lines": [
-                    line.line_number
-                    for line in request.lines
-                    if line.contract_status is ContractStatus.OUT_OF_NETWORK
+                "ruleset_version": request.ruleset_version,
+                "lines": [
+                    {
+                        "line_number": ln.line_number,
+                        "outcome": ln.rule_outcome,
+                        "decided_by": ln.rule_decided_by,
+                    }
+                    for ln in request.lines
                 ],
             },
         )
     )
-    await session.flush()
-    return request
+    return events
 
 
 async def get(
@@ -242,7 +383,7 @@ def to_read(
     sla_state = policy.state(
         now=now,
         due=request.due_at,
-        turnaround_hours=turnaround_hours(request),
+        turnaround_hours=request.turnaround_hours,
         at_risk_fraction=settings.sla.at_risk_fraction,
         decided_at=request.decided_at,
     )
@@ -268,6 +409,14 @@ def to_read(
                 brand_reason=line.brand_reason,
                 contract_status=line.contract_status,
                 outcome=line.outcome,
+                rules=_line_rules(line),
+                authorization=LineAuthorization(
+                    number=line.authorization_number,
+                    start_date=line.authorized_start,
+                    end_date=line.authorized_end,
+                )
+                if line.authorization_number and line.authorized_start and line.authorized_end
+                else None,
             )
         )
     network = request.network
@@ -290,4 +439,17 @@ def to_read(
         sla_state=sla_state,
         waiting_on=request.waiting_on,
         version=request.version,
+        ruleset_version=request.ruleset_version,
+    )
+
+
+def _line_rules(line: RequestLine) -> LineRules | None:
+    if line.rule_outcome is None:
+        return None
+    return LineRules(
+        outcome=line.rule_outcome,
+        decided_by=line.rule_decided_by,
+        reasons=[RuleReason.model_validate(r) for r in line.rule_reasons],
+        trace=[RuleTraceStep.model_validate(t) for t in line.rule_trace],
+        documents_required=list(line.documents_required),
     )

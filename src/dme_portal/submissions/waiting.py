@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from dme_portal.submissions.models import RequestStatus
 
+_DOC_WORDS = {
+    "prescription": "the prescription",
+    "letter_of_medical_necessity": "a letter of medical necessity",
+    "seating_evaluation": "a seating evaluation",
+    "evaluation": "a clinical evaluation",
+    "other": "supporting documents",
+}
 
-def describe(status: RequestStatus, *, network_name: str, out_of_network_lines: int = 0) -> str:
+
+def describe(
+    status: RequestStatus,
+    *,
+    network_name: str,
+    out_of_network_lines: int = 0,
+    documents_needed: list[str] | None = None,
+) -> str:
     """A plain-language sentence naming who must act next and on what."""
     if status is RequestStatus.IN_REVIEW:
         text = f"Waiting for {network_name} to review the request and decide."
+        if documents_needed:
+            words = ", ".join(_DOC_WORDS.get(d, d) for d in documents_needed)
+            text += f" The vendor should send {words}."
         if out_of_network_lines:
             text += (
                 f" {out_of_network_lines} item(s) come from a vendor outside the network, so "

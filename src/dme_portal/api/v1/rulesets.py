@@ -1,0 +1,314 @@
+"""Network rulesets and CSAG assignments (network admins change; network staff and plan read)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+
+from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
+from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.problem import problem_responses
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import Role
+from dme_portal.members.models import Member
+from dme_portal.rules.ruleset import RuleSet
+from dme_portal.rulesets import service as ruleset_service
+from dme_portal.rulesets.models import CsagAssignment, RulesetDraft, RulesetVersion
+from dme_portal.rulesets.schemas import (
+    CsagAssignmentCreate,
+    CsagAssignmentEnd,
+    CsagAssignmentPage,
+    CsagAssignmentRead,
+    DiffEntry,
+    DraftRead,
+    DraftValidation,
+    DraftWrite,
+    RulesetDiff,
+    RulesetVersionList,
+    RulesetVersionRead,
+    RulesetVersionSummary,
+)
+
+router = APIRouter(prefix="/networks/{network_id}", tags=["network rules"])
+
+_READERS = {
+    Role.REVIEWER,
+    Role.MEDICAL_DIRECTOR,
+    Role.NETWORK_CLIENT,
+    Role.NETWORK_ADMIN,
+    Role.CARE_COORDINATOR,
+    Role.PLAN_ADMIN,
+}
+Reader = Annotated[Principal, Depends(Authenticator(roles=_READERS))]
+Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
+NetworkId = Annotated[uuid.UUID, Path()]
+_READ_ERRORS = problem_responses(401, 403, 404, 422)
+_WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 415, 422)
+
+
+def _version(v: RulesetVersion) -> RulesetVersionRead:
+    return RulesetVersionRead(
+        network_id=v.network_id,
+        version=v.version,
+        published_at=v.published_at,
+        published_by=v.published_by,
+        document=RuleSet.model_validate(v.document),
+    )
+
+
+def _draft(d: RulesetDraft, response: Response) -> DraftRead:
+    response.headers["ETag"] = f'"d{d.revision}"'
+    return DraftRead(
+        network_id=d.network_id,
+        document=d.document,
+        updated_at=d.updated_at,
+        updated_by=d.updated_by,
+        revision=d.revision,
+    )
+
+
+def _assignment(a: CsagAssignment, m: Member) -> CsagAssignmentRead:
+    return CsagAssignmentRead(
+        id=a.id,
+        network_id=a.network_id,
+        member_cin=m.cin,
+        csag_id=a.csag_id,
+        effective_from=a.effective_from,
+        effective_to=a.effective_to,
+        assigned_at=a.assigned_at,
+        assigned_by=a.assigned_by,
+        ended_at=a.ended_at,
+        ended_by=a.ended_by,
+    )
+
+
+@router.get(
+    "/ruleset",
+    response_model=RulesetVersionRead,
+    responses=_READ_ERRORS,
+    summary="The ruleset version in force",
+)
+async def current_ruleset(
+    network_id: NetworkId, principal: Reader, session: SessionDep
+) -> RulesetVersionRead:
+    return _version(
+        await ruleset_service.current(session, principal=principal, network_id=network_id)
+    )
+
+
+@router.get(
+    "/ruleset/versions",
+    response_model=RulesetVersionList,
+    responses=_READ_ERRORS,
+    summary="Published versions, newest first",
+)
+async def list_versions(
+    network_id: NetworkId, principal: Reader, session: SessionDep
+) -> RulesetVersionList:
+    rows = await ruleset_service.versions(session, principal=principal, network_id=network_id)
+    return RulesetVersionList(
+        items=[
+            RulesetVersionSummary(
+                version=v.version, published_at=v.published_at, published_by=v.published_by
+            )
+            for v in rows
+        ]
+    )
+
+
+@router.get(
+    "/ruleset/versions/{version}",
+    response_model=RulesetVersionRead,
+    responses=_READ_ERRORS,
+    summary="One published version",
+)
+async def get_version(
+    network_id: NetworkId,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    principal: Reader,
+    session: SessionDep,
+) -> RulesetVersionRead:
+    found = await ruleset_service.version(
+        session, principal=principal, network_id=network_id, number=version
+    )
+    return _version(found)
+
+
+@router.get(
+    "/ruleset/diff",
+    response_model=RulesetDiff,
+    responses=_READ_ERRORS,
+    summary="What changed between two versions",
+)
+async def diff_versions(
+    network_id: NetworkId,
+    principal: Reader,
+    session: SessionDep,
+    from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
+) -> RulesetDiff:
+    changes = await ruleset_service.diff(
+        session,
+        principal=principal,
+        network_id=network_id,
+        from_version=from_version,
+        to_version=to_version,
+    )
+    return RulesetDiff(
+        from_version=from_version,
+        to_version=to_version,
+        changes=[DiffEntry(path=p, before=b, after=a) for p, b, a in changes],
+    )
+
+
+@router.get(
+    "/ruleset/draft",
+    response_model=DraftRead,
+    responses=_READ_ERRORS,
+    summary="The draft being edited",
+)
+async def get_draft(
+    network_id: NetworkId, principal: Reader, session: SessionDep, response: Response
+) -> DraftRead:
+    found = await ruleset_service.draft(session, principal=principal, network_id=network_id)
+    return _draft(found, response)
+
+
+@router.put(
+    "/ruleset/draft",
+    response_model=DraftRead,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="Save the draft",
+)
+async def save_draft(
+    network_id: NetworkId,
+    body: DraftWrite,
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+) -> DraftRead:
+    saved = await ruleset_service.save_draft(
+        session,
+        principal=principal,
+        network_id=network_id,
+        document=body.document,
+        if_match=if_match,
+        now=clock.now(),
+    )
+    return _draft(saved, response)
+
+
+@router.post(
+    "/ruleset/draft/validate",
+    response_model=DraftValidation,
+    responses=_READ_ERRORS,
+    summary="Check the draft; lists every problem with its field",
+)
+async def validate_draft(
+    network_id: NetworkId, principal: Admin, session: SessionDep
+) -> DraftValidation:
+    issues = await ruleset_service.validate_draft(
+        session, principal=principal, network_id=network_id
+    )
+    return DraftValidation(valid=not issues, errors=issues)
+
+
+@router.post(
+    "/ruleset/publish",
+    status_code=201,
+    response_model=RulesetVersionRead,
+    responses=_WRITE_ERRORS,
+    summary="Publish the draft as a new version",
+)
+async def publish(
+    network_id: NetworkId, principal: Admin, session: SessionDep, clock: ClockDep
+) -> RulesetVersionRead:
+    published = await ruleset_service.publish(
+        session, principal=principal, network_id=network_id, now=clock.now()
+    )
+    return _version(published)
+
+
+@router.get(
+    "/csag-assignments",
+    response_model=CsagAssignmentPage,
+    responses=_READ_ERRORS,
+    summary="Members assigned to the network's CSAGs",
+)
+async def list_assignments(
+    network_id: NetworkId,
+    principal: Reader,
+    session: SessionDep,
+    member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
+    csag_id: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> CsagAssignmentPage:
+    rows = await ruleset_service.list_assignments(
+        session,
+        principal=principal,
+        network_id=network_id,
+        member_cin=member_cin,
+        csag_id=csag_id,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = encode_cursor(last.assigned_at, last.id)
+    return CsagAssignmentPage(
+        items=[_assignment(a, m) for a, m in rows[:limit]], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/csag-assignments",
+    status_code=201,
+    response_model=CsagAssignmentRead,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="Assign a member to a CSAG",
+)
+async def assign(
+    network_id: NetworkId,
+    body: CsagAssignmentCreate,
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+) -> CsagAssignmentRead:
+    a, m = await ruleset_service.assign(
+        session, principal=principal, network_id=network_id, body=body, now=clock.now()
+    )
+    return _assignment(a, m)
+
+
+@router.post(
+    "/csag-assignments/{assignment_id}/end",
+    response_model=CsagAssignmentRead,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="End an assignment",
+)
+async def end_assignment(
+    network_id: NetworkId,
+    assignment_id: uuid.UUID,
+    body: CsagAssignmentEnd,
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+) -> CsagAssignmentRead:
+    a, m = await ruleset_service.end_assignment(
+        session,
+        principal=principal,
+        network_id=network_id,
+        assignment_id=assignment_id,
+        effective_to=body.effective_to,
+        now=clock.now(),
+    )
+    return _assignment(a, m)

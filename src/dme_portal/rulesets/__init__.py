@@ -1,0 +1,1 @@
+"""Network rulesets as stored data: drafts, published versions, CSAG assignments."""

@@ -1,0 +1,332 @@
+"""Ruleset use cases: read, draft, validate, publish, versions, diff; CSAG assignments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import OrgKind, Role
+from dme_portal.errors import Forbidden, InvalidInput, PreconditionFailed, field_path
+from dme_portal.members.models import Member
+from dme_portal.networks.models import Network
+from dme_portal.rules.compile import CompiledRuleSet
+from dme_portal.rules.evaluate import Evaluation, evaluate
+from dme_portal.rules.facts import LineFacts, RequestFacts
+from dme_portal.rules.ruleset import RuleSet, consistency_problems
+from dme_portal.rulesets import registry, repository
+from dme_portal.rulesets.diff import diff as diff_documents
+from dme_portal.rulesets.exceptions import (
+    AssignmentEnded,
+    AssignmentNotFound,
+    DraftInvalid,
+    NetworkNotFound,
+    RulesetNotFound,
+)
+from dme_portal.rulesets.models import CsagAssignment, NetworkEvent, RulesetDraft, RulesetVersion
+from dme_portal.rulesets.schemas import CsagAssignmentCreate, ValidationIssue
+
+
+async def visible_network(
+    session: AsyncSession, principal: Principal, network_id: uuid.UUID
+) -> Network:
+    """The network, if the principal works for it or for its plan (404 otherwise)."""
+    network = await session.get(Network, network_id)
+    if network is None:
+        raise NetworkNotFound()
+    if principal.org_kind is OrgKind.NETWORK and principal.org_id == network.id:
+        return network
+    if principal.org_kind is OrgKind.PLAN and principal.org_id == network.plan_id:
+        return network
+    raise NetworkNotFound()
+
+
+async def administered_network(
+    session: AsyncSession, principal: Principal, network_id: uuid.UUID
+) -> Network:
+    """The network, if the principal is its network admin."""
+    network = await visible_network(session, principal, network_id)
+    if principal.role is not Role.NETWORK_ADMIN:
+        raise Forbidden("Only the network's admin may change its rules and assignments.")
+    return network
+
+
+def _event(
+    network_id: uuid.UUID, principal: Principal, kind: str, now: datetime, **data: Any
+) -> NetworkEvent:
+    return NetworkEvent(
+        network_id=network_id,
+        occurred_at=now,
+        kind=kind,
+        actor_id=principal.subject,
+        actor_role=principal.role.value,
+        data=data,
+    )
+
+
+async def current(
+    session: AsyncSession, *, principal: Principal, network_id: uuid.UUID
+) -> RulesetVersion:
+    """The published version in force."""
+    network = await visible_network(session, principal, network_id)
+    found = await repository.current_version(session, network.id)
+    if found is None:
+        raise RulesetNotFound("This network has not published a ruleset yet.")
+    return found
+
+
+async def version(
+    session: AsyncSession, *, principal: Principal, network_id: uuid.UUID, number: int
+) -> RulesetVersion:
+    network = await visible_network(session, principal, network_id)
+    found = await repository.get_version(session, network.id, number)
+    if found is None:
+        raise RulesetNotFound()
+    return found
+
+
+async def versions(
+    session: AsyncSession, *, principal: Principal, network_id: uuid.UUID
+) -> list[RulesetVersion]:
+    network = await visible_network(session, principal, network_id)
+    return await repository.list_versions(session, network.id)
+
+
+async def draft(
+    session: AsyncSession, *, principal: Principal, network_id: uuid.UUID
+) -> RulesetDraft:
+    network = await visible_network(session, principal, network_id)
+    found = await repository.get_draft(session, network.id)
+    if found is None:
+        raise RulesetNotFound("There is no draft; save one first.")
+    return found
+
+
+async def save_draft(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    network_id: uuid.UUID,
+    document: dict[str, Any],
+    if_match: str | None,
+    now: datetime,
+) -> RulesetDraft:
+    """Create or replace the draft (kept even if not yet valid)."""
+    network = await administered_network(session, principal, network_id)
+    found = await repository.get_draft(session, network.id)
+    if found is None:
+        found = RulesetDraft(
+            network_id=network.id, document=document, updated_at=now, updated_by=principal.subject
+        )
+        session.add(found)
+    else:
+        if if_match is not None and if_match.strip() not in (f'"d{found.revision}"', "*"):
+            raise PreconditionFailed(f'The draft is now at "d{found.revision}".')
+        found.document = document
+        found.updated_at = now
+        found.updated_by = principal.subject
+    session.add(_event(network.id, principal, "ruleset_draft_saved", now))
+    await session.flush()
+    return found
+
+
+def validate_document(document: dict[str, Any]) -> list[ValidationIssue]:
+    """Every problem of a draft, each with its field path; empty when valid."""
+    try:
+        shaped = RuleSet.model_validate(document, context={"shape_only": True})
+    except ValidationError as exc:
+        return [
+            ValidationIssue(
+                field=field_path(list(e["loc"])) or "document",
+                message=str(e["msg"]).removeprefix("Value error, "),
+            )
+            for e in exc.errors()
+        ]
+    return [ValidationIssue(field=f, message=m) for f, m in consistency_problems(shaped)]
+
+
+async def validate_draft(
+    session: AsyncSession, *, principal: Principal, network_id: uuid.UUID
+) -> list[ValidationIssue]:
+    found = await draft(session, principal=principal, network_id=network_id)
+    return validate_document(found.document)
+
+
+async def publish(
+    session: AsyncSession, *, principal: Principal, network_id: uuid.UUID, now: datetime
+) -> RulesetVersion:
+    """Publish the draft as a new immutable version; earlier versions stay readable."""
+    network = await administered_network(session, principal, network_id)
+    found = await repository.get_draft(session, network.id)
+    if found is None:
+        raise RulesetNotFound("There is no draft to publish.")
+    issues = validate_document(found.document)
+    if issues:
+        raise DraftInvalid(
+            f"{len(issues)} problem(s): fix the draft and publish again.",
+            errors=[{"field": i.field, "message": i.message, "code": None} for i in issues],
+        )
+    document = RuleSet.model_validate(found.document).model_dump(mode="json")
+    number = await repository.next_version_number(session, network.id)
+    published = RulesetVersion(
+        network_id=network.id,
+        version=number,
+        document=document,
+        published_at=now,
+        published_by=principal.subject,
+    )
+    session.add(published)
+    session.add(_event(network.id, principal, "ruleset_published", now, version=number))
+    await session.flush()
+    return published
+
+
+async def diff(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    network_id: uuid.UUID,
+    from_version: int,
+    to_version: int,
+) -> list[tuple[str, Any, Any]]:
+    a = await version(session, principal=principal, network_id=network_id, number=from_version)
+    b = await version(session, principal=principal, network_id=network_id, number=to_version)
+    return diff_documents(a.document, b.document)
+
+
+async def evaluate_request(
+    session: AsyncSession,
+    *,
+    network_id: uuid.UUID,
+    member_id: uuid.UUID,
+    on: date,
+    diagnoses: tuple[str, ...],
+    lines: tuple[LineFacts, ...],
+) -> tuple[CompiledRuleSet | None, Evaluation | None]:
+    """Run the network's current ruleset on a request (None when it has none)."""
+    found = await repository.current_version(session, network_id)
+    if found is None:
+        return None, None
+    rules = registry.compiled(network_id, found.version, found.document)
+    assigned = await repository.active_csags(session, network_id, member_id, on)
+    facts = RequestFacts(diagnoses=diagnoses, lines=lines, csag_assignments=assigned)
+    return rules, evaluate(facts, rules)
+
+
+async def assign(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    network_id: uuid.UUID,
+    body: CsagAssignmentCreate,
+    now: datetime,
+) -> tuple[CsagAssignment, Member]:
+    """Assign a member to one of the network's CSAGs."""
+    network = await administered_network(session, principal, network_id)
+    member = (
+        await session.execute(select(Member).where(Member.cin == body.member_cin))
+    ).scalar_one_or_none()
+    if member is None:
+        raise InvalidInput("member_cin", "no member with this CIN", code="unknown_member")
+    if body.effective_to is not None and body.effective_to < body.effective_from:
+        raise InvalidInput("effective_to", "must not be before effective_from")
+    published = await repository.current_version(session, network.id)
+    csag_ids = {c["id"] for c in (published.document.get("csags", []) if published else [])}
+    if body.csag_id not in csag_ids:
+        raise InvalidInput(
+            "csag_id", "is not a CSAG in the network's published ruleset", code="unknown_csag"
+        )
+    assignment = CsagAssignment(
+        network_id=network.id,
+        member_id=member.id,
+        csag_id=body.csag_id,
+        effective_from=body.effective_from,
+        effective_to=body.effective_to,
+        assigned_at=now,
+        assigned_by=principal.subject,
+    )
+    session.add(assignment)
+    await session.flush()
+    session.add(
+        _event(
+            network.id,
+            principal,
+            "csag_assigned",
+            now,
+            assignment_id=str(assignment.id),
+            csag_id=body.csag_id,
+        )
+    )
+    return assignment, member
+
+
+async def end_assignment(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    network_id: uuid.UUID,
+    assignment_id: uuid.UUID,
+    effective_to: date,
+    now: datetime,
+) -> tuple[CsagAssignment, Member]:
+    network = await administered_network(session, principal, network_id)
+    assignment = await session.get(CsagAssignment, assignment_id)
+    if assignment is None or assignment.network_id != network.id:
+        raise AssignmentNotFound()
+    if assignment.ended_at is not None:
+        raise AssignmentEnded()
+    if effective_to < assignment.effective_from:
+        raise InvalidInput("effective_to", "must not be before the assignment's effective_from")
+    assignment.effective_to = effective_to
+    assignment.ended_at = now
+    assignment.ended_by = principal.subject
+    session.add(
+        _event(
+            network.id,
+            principal,
+            "csag_assignment_ended",
+            now,
+            assignment_id=str(assignment.id),
+            effective_to=effective_to.isoformat(),
+        )
+    )
+    member = await session.get_one(Member, assignment.member_id)
+    await session.flush()
+    return assignment, member
+
+
+async def list_assignments(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    network_id: uuid.UUID,
+    member_cin: str | None,
+    csag_id: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[CsagAssignment, Member]]:
+    network = await visible_network(session, principal, network_id)
+    stmt = (
+        select(CsagAssignment, Member)
+        .join(Member, Member.id == CsagAssignment.member_id)
+        .where(CsagAssignment.network_id == network.id)
+    )
+    if member_cin is not None:
+        stmt = stmt.where(Member.cin == member_cin)
+    if csag_id is not None:
+        stmt = stmt.where(CsagAssignment.csag_id == csag_id)
+    if after is not None:
+        at, last = after
+        stmt = stmt.where(
+            or_(
+                CsagAssignment.assigned_at < at,
+                and_(CsagAssignment.assigned_at == at, CsagAssignment.id < last),
+            )
+        )
+    stmt = stmt.order_by(CsagAssignment.assigned_at.desc(), CsagAssignment.id.desc()).limit(limit)
+    return [(a, m) for a, m in (await session.execute(stmt)).all()]
