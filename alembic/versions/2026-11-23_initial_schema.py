@@ -298,6 +298,7 @@ def upgrade() -> None:
     op.create_table(
         "request_event",
         sa.Column("request_id", sa.Uuid(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("occurred_at", dme_portal.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column(
@@ -350,11 +351,10 @@ def upgrade() -> None:
             name=op.f("fk_request_event_request_id_authorization_request"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_event")),
+        sa.UniqueConstraint(
+            "request_id", "sequence", name=op.f("uq_request_event_request_id_sequence")
+        ),
     )
-    with op.batch_alter_table("request_event", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_request_event_request_occurred", ["request_id", "occurred_at"], unique=False
-        )
 
     op.create_table(
         "request_line",
@@ -418,9 +418,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_request_line_hcpcs"))
 
     op.drop_table("request_line")
-    with op.batch_alter_table("request_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_request_event_request_occurred")
-
     op.drop_table("request_event")
     op.drop_table("request_diagnosis")
     with op.batch_alter_table("vendor_contract", schema=None) as batch_op:

@@ -160,9 +160,12 @@ class RequestEvent(UUIDPk, Base):
     """Append-only timeline of a request: never updated, never deleted."""
 
     __tablename__ = "request_event"
-    __table_args__ = (Index("ix_request_event_request_occurred", "request_id", "occurred_at"),)
+    # One sequence per request orders the timeline (and serves as its index); the unique key
+    # also makes two concurrent writers of "the next event" collide instead of interleaving.
+    __table_args__ = (UniqueConstraint("request_id", "sequence"),)
 
     request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(40))
     actor_type: Mapped[ActorType] = mapped_column(str_enum(ActorType))

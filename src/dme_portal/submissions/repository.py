@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -101,9 +101,17 @@ async def list_events(session: AsyncSession, request_id: uuid.UUID) -> list[Requ
     stmt = (
         select(RequestEvent)
         .where(RequestEvent.request_id == request_id)
-        .order_by(RequestEvent.occurred_at, RequestEvent.id)
+        .order_by(RequestEvent.sequence)
     )
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def next_event_sequence(session: AsyncSession, request_id: uuid.UUID) -> int:
+    """The sequence number the request's next event takes."""
+    last = await session.scalar(
+        select(func.max(RequestEvent.sequence)).where(RequestEvent.request_id == request_id)
+    )
+    return int(last or 0) + 1
 
 
 async def get_member_by_cin(session: AsyncSession, cin: str) -> Member | None:

@@ -236,6 +236,7 @@ class AuthorizationRequestPage(BaseModel):
 
 class EventRead(BaseModel):
     id: uuid.UUID
+    sequence: int
     occurred_at: datetime
     kind: str
     actor_type: ActorType

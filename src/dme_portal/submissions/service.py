@@ -271,6 +271,7 @@ def _submission_events(
     events = [
         RequestEvent(
             request_id=request.id,
+            sequence=1,
             occurred_at=now,
             kind="submitted",
             actor_type=actor_of(principal),
@@ -295,6 +296,7 @@ def _submission_events(
     events.append(
         RequestEvent(
             request_id=request.id,
+            sequence=2,
             occurred_at=now,
             kind="rules_evaluated" if request.decided_at is None else "decided",
             actor_type=ActorType.RULES,
@@ -361,6 +363,7 @@ async def cancel(
     session.add(
         RequestEvent(
             request_id=request.id,
+            sequence=await repository.next_event_sequence(session, request.id),
             occurred_at=now,
             kind="cancelled",
             actor_type=actor_of(principal),
