@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from dme_portal.rules.ruleset import (
@@ -30,8 +30,8 @@ class CsagEntry:
 class CompiledRuleSet:
     version: int
     no_auth: Mapping[str, int | None]
-    # (diagnosis prefix, hcpcs) -> CSAG entries that cover the code for that prefix.
-    csag_index: Mapping[tuple[str, str], tuple[CsagEntry, ...]]
+    # hcpcs -> diagnosis prefix -> CSAG entries covering the code for that prefix.
+    csag_index: Mapping[str, Mapping[str, tuple[CsagEntry, ...]]]
     lifelong_prefixes: frozenset[str]
     quantity_limits: Mapping[str, int]
     docs_by_code: Mapping[str, tuple[DocumentType, ...]]
@@ -40,15 +40,28 @@ class CompiledRuleSet:
     require_brand_reason: bool
     requires_letter_of_agreement: bool
     sla: SlaPolicy
+    # Memo of documents_for: derived from the two maps above, filled on first use.
+    _documents: dict[tuple[str, str], tuple[DocumentType, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def documents_for(self, code: str, category: str) -> tuple[DocumentType, ...]:
+        """Documents a line of this code and category needs, code rules first."""
+        key = (code, category)
+        found = self._documents.get(key)
+        if found is None:
+            merged = self.docs_by_code.get(code, ()) + self.docs_by_category.get(category, ())
+            found = self._documents[key] = tuple(dict.fromkeys(merged))
+        return found
 
 
 def compile_ruleset(ruleset: RuleSet, *, version: int) -> CompiledRuleSet:
     """Index the ruleset by code and diagnosis prefix."""
-    index: dict[tuple[str, str], list[CsagEntry]] = defaultdict(list)
+    index: dict[str, dict[str, list[CsagEntry]]] = defaultdict(lambda: defaultdict(list))
     for csag in ruleset.csags:
         for prefix in csag.diagnosis_prefixes:
             for item in csag.items:
-                index[(normalize_prefix(prefix), item.hcpcs)].append(CsagEntry(csag, item))
+                index[item.hcpcs][normalize_prefix(prefix)].append(CsagEntry(csag, item))
     docs_by_code: dict[str, list[DocumentType]] = defaultdict(list)
     docs_by_category: dict[str, list[DocumentType]] = defaultdict(list)
     for req in ruleset.documentation:
@@ -59,7 +72,12 @@ def compile_ruleset(ruleset: RuleSet, *, version: int) -> CompiledRuleSet:
         no_auth=MappingProxyType(
             {i.hcpcs: i.max_units_per_month for i in ruleset.no_authorization}
         ),
-        csag_index=MappingProxyType({k: tuple(v) for k, v in index.items()}),
+        csag_index=MappingProxyType(
+            {
+                code: MappingProxyType({p: tuple(v) for p, v in by_prefix.items()})
+                for code, by_prefix in index.items()
+            }
+        ),
         lifelong_prefixes=frozenset(
             normalize_prefix(p) for p in ruleset.durations.lifelong_diagnosis_prefixes
         ),

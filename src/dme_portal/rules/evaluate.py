@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from dme_portal.rules.compile import CompiledRuleSet, CsagEntry, prefixes_of
 from dme_portal.rules.facts import LineFacts, RequestFacts
@@ -20,14 +21,12 @@ class RuleOutcome(StrEnum):
     NEEDS_REVIEW = "needs_review"
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     code: str
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class TraceStep:
+class TraceStep(NamedTuple):
     rule: str
     passed: bool
     message: str
@@ -63,26 +62,28 @@ _DOC_WORDS = {
 
 def evaluate(facts: RequestFacts, rules: CompiledRuleSet) -> Evaluation:
     """Decide each line by the ruleset, or say why it needs a reviewer."""
-    lifelong = _is_lifelong(facts.diagnoses, rules)
+    # Every prefix of every diagnosis, primary first, computed once per request.
+    prefixes = tuple(dict.fromkeys(p for dx in facts.diagnoses for p in prefixes_of(dx)))
+    lifelong = any(p in rules.lifelong_prefixes for p in prefixes)
     return Evaluation(
         ruleset_version=rules.version,
-        lines=tuple(_evaluate_line(line, facts, rules, lifelong) for line in facts.lines),
+        lines=tuple(_evaluate_line(line, facts, rules, lifelong, prefixes) for line in facts.lines),
     )
 
 
-def _is_lifelong(diagnoses: tuple[str, ...], rules: CompiledRuleSet) -> bool:
-    return any(p in rules.lifelong_prefixes for dx in diagnoses for p in prefixes_of(dx))
-
-
-def _candidates(line: LineFacts, facts: RequestFacts, rules: CompiledRuleSet) -> list[CsagEntry]:
+def _candidates(
+    line: LineFacts, prefixes: tuple[str, ...], rules: CompiledRuleSet
+) -> list[CsagEntry]:
+    by_prefix = rules.csag_index.get(line.hcpcs)
+    if by_prefix is None:
+        return []
     found: list[CsagEntry] = []
     seen: set[str] = set()
-    for dx in facts.diagnoses:
-        for prefix in prefixes_of(dx):
-            for entry in rules.csag_index.get((prefix, line.hcpcs), ()):
-                if entry.csag.id not in seen:
-                    seen.add(entry.csag.id)
-                    found.append(entry)
+    for prefix in prefixes:
+        for entry in by_prefix.get(prefix, ()):
+            if entry.csag.id not in seen:
+                seen.add(entry.csag.id)
+                found.append(entry)
     return found
 
 
@@ -140,15 +141,15 @@ def _csag_failures(
 
 
 def _evaluate_line(
-    line: LineFacts, facts: RequestFacts, rules: CompiledRuleSet, lifelong: bool
+    line: LineFacts,
+    facts: RequestFacts,
+    rules: CompiledRuleSet,
+    lifelong: bool,
+    prefixes: tuple[str, ...],
 ) -> LineEvaluation:
     trace: list[TraceStep] = []
-    required = tuple(
-        dict.fromkeys(
-            rules.docs_by_code.get(line.hcpcs, ()) + rules.docs_by_category.get(line.category, ())
-        )
-    )
-    missing = tuple(d for d in required if d not in facts.documents)
+    required = rules.documents_for(line.hcpcs, line.category)
+    missing = tuple(d for d in required if d not in facts.documents) if required else ()
 
     def result(
         outcome: RuleOutcome,
@@ -191,7 +192,7 @@ def _evaluate_line(
         )
 
     brand_missing_reason = bool(rules.require_brand_reason and line.brand and not line.brand_reason)
-    candidates = _candidates(line, facts, rules)
+    candidates = _candidates(line, prefixes, rules)
     failures: list[Reason] = []
     for entry in candidates:
         allowed = _allowed_days(rules, lifelong, entry.item.max_period_days)
