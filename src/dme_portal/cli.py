@@ -16,6 +16,7 @@ from dme_portal.config import get_settings
 from dme_portal.db import migrate
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
+from dme_portal.errors import DomainError
 from dme_portal.sla.clock import SystemClock
 
 
@@ -137,7 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     oa.add_argument("--out", default=None)
     oa.add_argument("--check", default=None, metavar="FILE")
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except DomainError as exc:
+        print(f"dme-portal: {exc.detail}", file=sys.stderr)
+        return 2
 
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate())
     elif args.command == "seed-demo":
@@ -154,3 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = ["ROLE_ORG_KINDS", "main"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
