@@ -83,3 +83,11 @@ def field_path(loc: tuple[str | int, ...] | list[str | int]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def etag_matches(if_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-Match: absent, ``*``, or a list holding the current entity tag."""
+    if if_match is None:
+        return True
+    tags = {t.strip() for t in if_match.split(",")}
+    return "*" in tags or etag in tags

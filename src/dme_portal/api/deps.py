@@ -71,14 +71,20 @@ class Authenticator:
         return principal
 
 
+AnyPrincipal = Annotated[Principal, Depends(Authenticator())]
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
     title = "Unsupported media type"
 
 
-async def require_json(request: Request) -> None:
-    """Refuse a non-JSON body with 415 rather than a confusing validation error."""
+async def require_json(request: Request, _principal: AnyPrincipal) -> None:
+    """Refuse a non-JSON body with 415 rather than a confusing validation error.
+
+    Depends on authentication so that an anonymous caller gets 401 first.
+    """
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
@@ -86,6 +92,3 @@ async def require_json(request: Request) -> None:
     if not content_type and not await request.body():
         return
     raise UnsupportedMediaType("Send the body as application/json.")
-
-
-AnyPrincipal = Annotated[Principal, Depends(Authenticator())]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -115,14 +116,36 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first route matching the path; list every route's methods.
+        headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
     return problem_response(
         request,
         status=exc.status_code,
         code=f"http.{exc.status_code}",
         title=phrase,
         detail=detail,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Methods of every documented operation whose path template matches the request."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = [
+            (
+                re.compile("^" + re.sub(r"\{[^/}]+\}", "[^/]+", path) + "$"),
+                {m.upper() for m in item},
+            )
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allowed_methods = table
+    path = request.url.path
+    return {m for pattern, methods in table if pattern.match(path) for m in methods}
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import OrgKind, Role
-from dme_portal.errors import Forbidden, InvalidInput, PreconditionFailed, field_path
+from dme_portal.errors import (
+    Forbidden,
+    InvalidInput,
+    PreconditionFailed,
+    etag_matches,
+    field_path,
+)
 from dme_portal.members.models import Member
 from dme_portal.networks.models import Network
 from dme_portal.rules.compile import CompiledRuleSet
@@ -125,7 +131,7 @@ async def save_draft(
         )
         session.add(found)
     else:
-        if if_match is not None and if_match.strip() not in (f'"d{found.revision}"', "*"):
+        if not etag_matches(if_match, f'"d{found.revision}"'):
             raise PreconditionFailed(f'The draft is now at "d{found.revision}".')
         found.document = document
         found.updated_at = now

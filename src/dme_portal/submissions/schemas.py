@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -29,11 +30,18 @@ from dme_portal.submissions.models import (
 )
 from dme_portal.vendors.models import ContractStatus
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def _iso_date_only(value: Any) -> Any:
-    # JSON has no date type: accept only ISO strings (never numbers or booleans).
-    if isinstance(value, date | str):
+    # JSON has no date type: accept only YYYY-MM-DD strings (not numbers, timestamps, booleans).
+    if isinstance(value, date):
         return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{value} is not a calendar date") from exc
     raise ValueError("must be a date in ISO 8601 form (YYYY-MM-DD)")
 
 
@@ -109,13 +117,21 @@ class Frequency(StrEnum):
     QUARTERLY = "quarterly"
 
 
+def _no_repeats(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("lists the same modifier twice")
+    return values
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class LineCreate(_Strict):
     hcpcs: HcpcsCode
-    modifiers: list[Modifier] = Field(default_factory=list, max_length=4)
+    modifiers: Annotated[list[Modifier], AfterValidator(_no_repeats)] = Field(
+        default_factory=list, max_length=4
+    )
     quantity: StrictInt = Field(gt=0, le=100_000)
     unit: Unit = Unit.EACH
     frequency: Frequency = Frequency.ONCE

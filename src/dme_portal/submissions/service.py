@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dme_portal.auth.principal import Principal
 from dme_portal.codes import hcpcs
 from dme_portal.config import Settings
-from dme_portal.errors import InvalidInput, PreconditionFailed
+from dme_portal.errors import InvalidInput, PreconditionFailed, Unauthorized, etag_matches
 from dme_portal.members.models import Member
 from dme_portal.networks.models import Network
 from dme_portal.rules.compile import CompiledRuleSet
@@ -42,7 +42,7 @@ from dme_portal.submissions.schemas import (
     RuleReason,
     RuleTraceStep,
 )
-from dme_portal.vendors.models import ContractStatus
+from dme_portal.vendors.models import ContractStatus, Vendor
 
 
 def actor_of(principal: Principal) -> ActorType:
@@ -54,11 +54,10 @@ def etag_of(request: AuthorizationRequest) -> str:
 
 
 def _check_duplicate_lines(body: AuthorizationRequestCreate) -> None:
-    seen: dict[tuple[str, tuple[str, ...]], int] = {}
+    seen: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for i, line in enumerate(body.lines):
         key = (line.hcpcs, tuple(sorted(line.modifiers)))
-        if key in seen:
-            j = seen[key]
+        for j in seen.get(key, []):
             earlier = body.lines[j]
             if line.start_date <= earlier.end_date and earlier.start_date <= line.end_date:
                 raise InvalidInput(
@@ -66,7 +65,7 @@ def _check_duplicate_lines(body: AuthorizationRequestCreate) -> None:
                     f"duplicates lines[{j}] (same code, modifiers and overlapping period)",
                     code="duplicate_line",
                 )
-        seen[key] = i
+        seen.setdefault(key, []).append(i)
 
 
 def _check_periods(body: AuthorizationRequestCreate) -> None:
@@ -124,6 +123,8 @@ async def route(
             f"the member is enrolled in {network.name} ({network.id}) on {start.isoformat()}",
             code="wrong_network",
         )
+    if await session.get(Vendor, principal.vendor_id) is None:
+        raise Unauthorized("The token's vendor is not known to the hub.")
     contracts = await repository.contracts_for(session, principal.vendor_id, network.id)
     statuses = tuple(repository.contract_status_on(contracts, ln.start_date) for ln in body.lines)
     facts = tuple(
@@ -352,7 +353,7 @@ async def cancel(
     request = await repository.get_readable(session, principal, request_id, for_update=True)
     if request is None:
         raise RequestNotFound()
-    if if_match is not None and if_match.strip() not in (etag_of(request), "*"):
+    if not etag_matches(if_match, etag_of(request)):
         raise PreconditionFailed(f"The request is now at {etag_of(request)}.")
     if not request.status.is_open:
         raise RequestClosed(f"The request is {request.status.value} and cannot be cancelled.")
@@ -388,7 +389,9 @@ def to_read(
         due=request.due_at,
         turnaround_hours=request.turnaround_hours,
         at_risk_fraction=settings.sla.at_risk_fraction,
-        decided_at=request.decided_at,
+        # A cancelled request's clock stops when it is cancelled (it never breaches).
+        decided_at=request.decided_at
+        or (request.updated_at if request.status is RequestStatus.CANCELLED else None),
     )
     lines = []
     for line in request.lines:

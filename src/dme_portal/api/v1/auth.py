@@ -43,7 +43,9 @@ async def token(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    grant_type: Annotated[Literal["client_credentials", "password"], Form()],
+    grant_type: Annotated[
+        str | None, Form(description="`client_credentials` or `password`", max_length=100)
+    ] = None,
     client_id: Annotated[str | None, Form(max_length=100)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
     username: Annotated[str | None, Form(max_length=100)] = None,
@@ -52,6 +54,12 @@ async def token(
 ) -> TokenResponse:
     """Client credentials (machines; form fields or HTTP Basic) or password (people)."""
     now = clock.now()
+    if not grant_type:
+        raise auth_service.OAuthError("invalid_request", "grant_type is required.")
+    if grant_type not in ("client_credentials", "password"):
+        raise auth_service.OAuthError(
+            "unsupported_grant_type", "Use client_credentials or password."
+        )
     if grant_type == "client_credentials":
         basic = _basic_credentials(authorization)
         if basic is not None:

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/networks", tags=["networks"])
     responses=problem_responses(401),
     summary="The plan's health networks",
 )
-async def list_networks(_principal: AnyPrincipal, session: SessionDep) -> NetworkList:
+async def list_networks(principal: AnyPrincipal, session: SessionDep) -> NetworkList:
     """Every network, with its turnaround policy."""
-    rows = await network_service.list_networks(session)
+    rows = await network_service.list_networks(session, principal)
     return NetworkList(items=[NetworkRead.model_validate(n, from_attributes=True) for n in rows])
