@@ -55,6 +55,10 @@ revision: install
 	DME_DB__URL=sqlite+aiosqlite:///./var/revision.db $(BIN)/dme-portal migrate
 	DME_DB__URL=sqlite+aiosqlite:///./var/revision.db $(BIN)/alembic -c alembic.ini revision --autogenerate -m "$(m)"
 
+## The SLA worker (in-process already under `make run` on SQLite).
+worker: install
+	$(BIN)/dme-portal worker
+
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 

@@ -106,6 +106,23 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _worker(*, once: bool) -> None:
+    from dme_portal.sla import worker as sla_worker
+
+    settings = get_settings()
+    db = Database.from_url(settings.db.url)
+    try:
+        if once:
+            result = await sla_worker.sweep(db, now=SystemClock().now())
+            print(f"at risk: {result.at_risk}, breached: {result.breached}")
+        else:
+            await sla_worker.run_forever(
+                db, SystemClock(), interval_seconds=settings.worker.interval_seconds
+            )
+    finally:
+        await db.dispose()
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -134,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--role", choices=roles, required=True)
     tok.add_argument("--org", required=True, help="vendor NPI, network code or plan code")
     tok.add_argument("--subject", default=None)
+    wk = sub.add_parser("worker", help="run the SLA worker (safe to run several)")
+    wk.add_argument("--once", action="store_true", help="one sweep, then exit")
     oa = sub.add_parser("openapi", help="print or check the OpenAPI document")
     oa.add_argument("--out", default=None)
     oa.add_argument("--check", default=None, metavar="FILE")
@@ -158,6 +177,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         _create_token(args)
     elif args.command == "openapi":
         return _openapi(args)
+    elif args.command == "worker":
+        asyncio.run(_worker(once=args.once))
     return 0
 
 

@@ -32,6 +32,17 @@ class SlaSettings(BaseModel):
     at_risk_fraction: float = Field(default=1 / 6, gt=0, lt=1)
 
 
+class AttachmentSettings(BaseModel):
+    # The bytes are read into memory and stored in a database row, so the ceiling stays modest.
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+
+
+class WorkerSettings(BaseModel):
+    # None: run the SLA worker inside the API process on SQLite (embedded mode) only.
+    in_process: bool | None = None
+    interval_seconds: float = Field(default=30, gt=0, le=3600)
+
+
 class Settings(BaseSettings):
     """All configuration; read from the environment (``DME_DB__URL`` ...)."""
 
@@ -44,6 +55,8 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     sla: SlaSettings = SlaSettings()
+    worker: WorkerSettings = WorkerSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:
@@ -59,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.db.url.startswith("sqlite")
+
+    @property
+    def worker_in_process(self) -> bool:
+        return self.is_sqlite if self.worker.in_process is None else self.worker.in_process
 
 
 def with_embedded_secret(settings: Settings) -> Settings:

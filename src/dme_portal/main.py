@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,17 +15,20 @@ from dme_portal import __version__
 from dme_portal.api import health
 from dme_portal.api.problem import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from dme_portal.api.v1 import (
+    attachments,
     auth,
     authorization_requests,
     coverage,
     members,
     networks,
+    review,
     rulesets,
 )
 from dme_portal.audit import logging as phi_logging
 from dme_portal.codes import icd10
 from dme_portal.config import Settings, get_settings
 from dme_portal.db.engine import Database
+from dme_portal.sla import worker as sla_worker
 from dme_portal.sla.clock import Clock, SystemClock
 
 DESCRIPTION = """\
@@ -71,9 +75,20 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Load the ICD-10-CM tables before the first request rather than during it.
         await asyncio.to_thread(icd10.warm)
+        worker = None
+        if settings.worker_in_process:
+            worker = asyncio.create_task(
+                sla_worker.run_forever(
+                    db, app.state.clock, interval_seconds=settings.worker.interval_seconds
+                )
+            )
         try:
             yield
         finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             await db.dispose()
 
     app = FastAPI(
@@ -90,7 +105,16 @@ def create_app(
     phi_logging.install()
 
     v1 = APIRouter(prefix="/v1")
-    for module in (auth, authorization_requests, coverage, members, networks, rulesets):
+    for module in (
+        auth,
+        authorization_requests,
+        attachments,
+        coverage,
+        members,
+        networks,
+        review,
+        rulesets,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)

@@ -228,7 +228,11 @@ class TestSubmitStartsTheSlaClock:
     async def test_expedited_is_due_in_the_networks_expedited_hours(
         self, client: httpx.AsyncClient, world: World, vendor: Headers
     ) -> None:
-        body = await submit(client, vendor, request_body(world, urgency="expedited"))
+        body = await submit(
+            client,
+            vendor,
+            request_body(world, urgency="expedited", expedited_reason="Urgent need."),
+        )
 
         assert body["urgency"] == "expedited"
         assert at(body["received_at"]) == NOW
@@ -315,7 +319,11 @@ class TestSlaStateMovesWithTheClock:
         hours: int,
         state: str,
     ) -> None:
-        created = await submit(client, vendor, request_body(world, urgency="expedited"))
+        created = await submit(
+            client,
+            vendor,
+            request_body(world, urgency="expedited", expedited_reason="Urgent need."),
+        )
 
         clock.advance(timedelta(hours=hours))
         later = auth_headers_at(settings, world.principal(Role.VENDOR), clock.now())
@@ -359,7 +367,9 @@ class TestIdempotency:
         first = await submit(client, headers, request_body(world))
 
         r = await client.post(
-            REQUESTS_URL, json=request_body(world, urgency="expedited"), headers=headers
+            REQUESTS_URL,
+            json=request_body(world, urgency="expedited", expedited_reason="Urgent need."),
+            headers=headers,
         )
 
         assert_problem(r, 409, code="idempotency.key_reused")

@@ -170,6 +170,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller",
     409: "Conflicts with the current state",
     412: "If-Match does not match the current ETag",
+    413: "The body or an uploaded file is larger than allowed; `errors` names the field",
     415: "The body must be application/json",
     422: "The request is not valid; `errors` names each field",
 }

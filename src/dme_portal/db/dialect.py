@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,3 +27,13 @@ async def insert_ignoring_conflict(
     )
     result = await session.execute(stmt)
     return result.first() is not None
+
+
+async def serialize(session: AsyncSession, key: str) -> None:
+    """Serialise transactions that share ``key`` until they end.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: writers are already serialised
+    (every transaction begins IMMEDIATE), so nothing to do.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))

@@ -37,3 +37,21 @@ def state(
     if due - now <= timedelta(hours=turnaround_hours) * at_risk_fraction:
         return SlaState.AT_RISK
     return SlaState.ON_TIME
+
+
+def at_risk_at(due: datetime, turnaround_hours: int, at_risk_fraction: float) -> datetime:
+    """When the request turns at risk: the threshold's share of the turnaround before due."""
+    return due - timedelta(hours=turnaround_hours) * at_risk_fraction
+
+
+def state_at(
+    *, now: datetime, due: datetime, at_risk: datetime, decided_at: datetime | None = None
+) -> SlaState:
+    """The clock's state from stored instants (what queues filter on in SQL)."""
+    if decided_at is not None:
+        return SlaState.MET if decided_at <= due else SlaState.MISSED
+    if now >= due:
+        return SlaState.BREACHED
+    if now >= at_risk:
+        return SlaState.AT_RISK
+    return SlaState.ON_TIME

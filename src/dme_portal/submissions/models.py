@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,6 +72,9 @@ class ActorType(StrEnum):
     SYSTEM = "system"
 
 
+_OPEN_SQL = "('in_review', 'pended')"
+
+
 class AuthorizationRequest(UUIDPk, Base):
     __tablename__ = "authorization_request"
     __table_args__ = (
@@ -76,8 +82,22 @@ class AuthorizationRequest(UUIDPk, Base):
         Index("ix_authorization_request_vendor_received", "vendor_id", "received_at", "id"),
         # Network staff's list and queue.
         Index("ix_authorization_request_network_received", "network_id", "received_at", "id"),
+        # The review queue: a network's open requests by due time.
         Index("ix_authorization_request_network_status_due", "network_id", "status", "due_at"),
         Index("ix_authorization_request_member_received", "member_id", "received_at"),
+        # The SLA sweep reads only open requests near their deadline (partial indexes).
+        Index(
+            "ix_authorization_request_sweep_at_risk",
+            "at_risk_at",
+            postgresql_where=text(f"sla_state = 'on_time' AND status IN {_OPEN_SQL}"),
+            sqlite_where=text(f"sla_state = 'on_time' AND status IN {_OPEN_SQL}"),
+        ),
+        Index(
+            "ix_authorization_request_sweep_due",
+            "due_at",
+            postgresql_where=text(f"sla_state IN ('on_time', 'at_risk') AND status IN {_OPEN_SQL}"),
+            sqlite_where=text(f"sla_state IN ('on_time', 'at_risk') AND status IN {_OPEN_SQL}"),
+        ),
         # Plan-wide list.
         Index("ix_authorization_request_received", "received_at", "id"),
     )
@@ -99,6 +119,21 @@ class AuthorizationRequest(UUIDPk, Base):
     ruleset_version: Mapped[int | None] = mapped_column(Integer)
     # The turnaround that applied at receipt (the network's SLA policy for the urgency).
     turnaround_hours: Mapped[int] = mapped_column(Integer)
+    # When the clock turns "at risk" (due_at minus the policy's threshold); stored so that
+    # queues and the SLA worker can filter on it in SQL.
+    at_risk_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The SLA state last recorded by the worker (on_time, at_risk, breached; met or missed once
+    # decided): events are written only on a change, so each is recorded once.
+    sla_state: Mapped[str] = mapped_column(String(16), default="on_time")
+    # Whether the network's policy pauses the clock while pended, and the pause in progress.
+    pauses_while_pended: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    expedited_reason: Mapped[str | None] = mapped_column(Text)
+    # Review: who has claimed the request, and the network system's own reference.
+    assigned_to: Mapped[str | None] = mapped_column(String(100))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    network_reference: Mapped[str | None] = mapped_column(String(100))
     # Bumped on every change; the ETag is derived from it (optimistic concurrency).
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -142,6 +177,10 @@ class RequestLine(UUIDPk, Base):
     authorization_number: Mapped[str | None] = mapped_column(String(24), unique=True)
     authorized_start: Mapped[date | None] = mapped_column(Date)
     authorized_end: Mapped[date | None] = mapped_column(Date)
+    # A reviewer's decision: the approved quantity (less when modified) and the reason.
+    approved_quantity: Mapped[int | None] = mapped_column(Integer)
+    decision_reason_code: Mapped[str | None] = mapped_column(String(40))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
     request: Mapped[AuthorizationRequest] = relationship(back_populates="lines", lazy="raise")
 
@@ -175,6 +214,59 @@ class RequestEvent(UUIDPk, Base):
     to_status: Mapped[RequestStatus | None] = mapped_column(str_enum(RequestStatus))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RequestChange(Base):
+    """Feed of changes per network, for networks' own UM systems (cursor = ``id``).
+
+    Written in the same transaction as the change; writers of one network are serialised
+    (see ``db.dialect.serialize``) so ids become visible in order and a cursor never skips.
+    """
+
+    __tablename__ = "request_change"
+    __table_args__ = (Index("ix_request_change_network_id", "network_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    network_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("network.id"))
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Escalation(UUIDPk, Base):
+    """A breached request on its network's escalation list, until it is decided."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        UniqueConstraint("request_id", "kind"),
+        Index("ix_escalation_network_open", "network_id", "resolved_at"),
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
+    network_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("network.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InformationRequest(UUIDPk, Base):
+    """A reviewer's request for information, and the vendor's answer."""
+
+    __tablename__ = "information_request"
+    __table_args__ = (Index("ix_information_request_request", "request_id", "requested_at"),)
+
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_by: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    documents_requested: Mapped[list[str]] = mapped_column(JSON, default=list)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by: Mapped[str | None] = mapped_column(String(100))
+    answer: Mapped[str | None] = mapped_column(Text)
+    attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 from dme_portal.members.models import Member  # noqa: E402

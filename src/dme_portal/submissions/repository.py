@@ -107,7 +107,8 @@ async def list_events(session: AsyncSession, request_id: uuid.UUID) -> list[Requ
 
 
 async def next_event_sequence(session: AsyncSession, request_id: uuid.UUID) -> int:
-    """The sequence number the request's next event takes."""
+    """The sequence number the request's next event takes (pending events flushed first)."""
+    await session.flush()
     last = await session.scalar(
         select(func.max(RequestEvent.sequence)).where(RequestEvent.request_id == request_id)
     )

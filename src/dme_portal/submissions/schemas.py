@@ -152,6 +152,13 @@ class AuthorizationRequestCreate(_Strict):
     )
     prescriber_npi: Npi
     urgency: Urgency = Urgency.STANDARD
+    expedited_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Required when urgency is expedited: why the standard timeframe could "
+        "seriously jeopardize the member's health.",
+    )
     kind: RequestKind = RequestKind.INITIAL
     diagnoses: list[Icd10Code] = Field(min_length=1, max_length=12)
     lines: list[LineCreate] = Field(min_length=1, max_length=50)
@@ -209,6 +216,10 @@ class LineRead(BaseModel):
         description="The vendor's contract with the network on the line's start date."
     )
     outcome: LineOutcome | None
+    x12_action_code: str = Field(description="X12 278 HCR01: A1, A3, A4 (pending), A6 or NA.")
+    approved_quantity: int | None
+    decision_reason_code: str | None
+    decision_reason: str | None
     rules: LineRules | None = Field(description="Null when the network had no ruleset.")
     authorization: LineAuthorization | None
 
@@ -222,6 +233,7 @@ class NetworkRef(BaseModel):
 class AuthorizationRequestRead(BaseModel):
     id: uuid.UUID
     status: RequestStatus
+    x12_action_code: str = Field(description="X12 278 HCR01: A1, A2, A3, A4, A6 or C.")
     urgency: Urgency
     kind: RequestKind
     member_cin: str
@@ -241,6 +253,11 @@ class AuthorizationRequestRead(BaseModel):
     )
     version: int
     ruleset_version: int | None = Field(description="The network ruleset version applied.")
+    expedited_reason: str | None
+    sla_paused: bool = Field(description="True while the clock stands still (pended).")
+    paused_seconds: int = Field(description="Time the clock has stood still so far.")
+    assigned_to: str | None = Field(description="The reviewer who has claimed it.")
+    network_reference: str | None = Field(description="The network system's own number.")
 
 
 class AuthorizationRequestPage(BaseModel):

@@ -11,16 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
 from dme_portal.codes import hcpcs
-from dme_portal.config import Settings
 from dme_portal.errors import InvalidInput, PreconditionFailed, Unauthorized, etag_matches
 from dme_portal.members.models import Member
 from dme_portal.networks.models import Network
+from dme_portal.review import x12
 from dme_portal.rules.compile import CompiledRuleSet
 from dme_portal.rules.evaluate import Evaluation, LineEvaluation, RuleOutcome
 from dme_portal.rules.facts import LineFacts
 from dme_portal.rulesets import service as rulesets_service
 from dme_portal.sla import policy
-from dme_portal.submissions import repository, waiting
+from dme_portal.sla import service as sla_service
+from dme_portal.submissions import changes, repository, waiting
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
 from dme_portal.submissions.models import (
     ActorType,
@@ -68,6 +69,15 @@ def _check_duplicate_lines(body: AuthorizationRequestCreate) -> None:
         seen.setdefault(key, []).append(i)
 
 
+def _check_urgency(body: AuthorizationRequestCreate) -> None:
+    if body.urgency is Urgency.EXPEDITED and not body.expedited_reason:
+        raise InvalidInput(
+            "expedited_reason",
+            "say why the standard timeframe could seriously jeopardize the child's health",
+            code="expedited_reason_required",
+        )
+
+
 def _check_periods(body: AuthorizationRequestCreate) -> None:
     for i, line in enumerate(body.lines):
         if line.end_date < line.start_date:
@@ -88,6 +98,9 @@ class Routed:
     rules: CompiledRuleSet | None
     evaluation: Evaluation | None
 
+    def at_risk_fraction(self, default: float) -> float:
+        return self.rules.sla.at_risk_fraction if self.rules is not None else default
+
     def turnaround_hours(self, urgency: Urgency) -> int:
         if self.rules is not None:
             sla = self.rules.sla
@@ -103,6 +116,7 @@ async def route(
     """Validate, find the member's network on the start date, and run its rules."""
     assert principal.vendor_id is not None
     _check_periods(body)
+    _check_urgency(body)
     _check_duplicate_lines(body)
     member = await repository.get_member_by_cin(session, body.member_cin)
     if member is None:
@@ -159,7 +173,8 @@ def _category(code: str) -> str:
     return found.category if found else "other"
 
 
-def _authorization_number(network: Network) -> str:
+def authorization_number(network: Network) -> str:
+    """A new, unique-enough authorization number (unique in the database)."""
     return f"{network.code[:6].upper()}-{secrets.token_hex(5).upper()}"
 
 
@@ -177,7 +192,7 @@ def _apply_rules(line: RequestLine, result: LineEvaluation | None, network: Netw
         line.outcome = LineOutcome.NOT_REQUIRED
     elif result.outcome is RuleOutcome.APPROVED:
         line.outcome = LineOutcome.APPROVED
-        line.authorization_number = _authorization_number(network)
+        line.authorization_number = authorization_number(network)
         line.authorized_start = result.authorized_start
         line.authorized_end = result.authorized_end
 
@@ -188,6 +203,7 @@ async def submit(
     principal: Principal,
     body: AuthorizationRequestCreate,
     now: datetime,
+    default_at_risk_fraction: float,
 ) -> AuthorizationRequest:
     """Route to the member's network, apply its rules, start the SLA clock, record events."""
     routed = await route(session, principal=principal, body=body)
@@ -208,10 +224,19 @@ async def submit(
         waiting_on="",
         ruleset_version=routed.rules.version if routed.rules else None,
         turnaround_hours=routed.turnaround_hours(body.urgency),
+        sla_state="on_time",
+        pauses_while_pended=bool(routed.rules and routed.rules.sla.pause_while_pended),
+        paused_seconds=0,
+        expedited_reason=body.expedited_reason,
     )
     request.member = routed.member
     request.network = network
     request.due_at = policy.due_at(now, request.turnaround_hours)
+    request.at_risk_at = policy.at_risk_at(
+        request.due_at,
+        request.turnaround_hours,
+        routed.at_risk_fraction(default_at_risk_fraction),
+    )
     results = routed.evaluation.lines if routed.evaluation else (None,) * len(body.lines)
     request.lines = []
     for i, (line, status, result) in enumerate(
@@ -245,17 +270,30 @@ async def submit(
     if all(line.outcome is not None for line in request.lines):
         request.status = RequestStatus.APPROVED
         request.decided_at = now
-    request.waiting_on = _waiting_on(request)
+        request.sla_state = "met"
+    request.waiting_on = describe_waiting(request, documents_on_file=frozenset())
     session.add(request)
     await session.flush()  # the events reference the request row
     session.add_all(_submission_events(request, principal, now))
+    await changes.record(session, request, "submitted", now)
     await session.flush()
     return request
 
 
-def _waiting_on(request: AuthorizationRequest) -> str:
+async def waiting_on(session: AsyncSession, request: AuthorizationRequest) -> str:
+    """``waiting_on`` for the request's current state, counting documents already attached."""
+    from dme_portal.attachments.repository import document_types_for
+
+    on_file = frozenset(d.value for d in await document_types_for(session, request.id))
+    return describe_waiting(request, documents_on_file=on_file)
+
+
+def describe_waiting(request: AuthorizationRequest, *, documents_on_file: frozenset[str]) -> str:
+    """Who must act next: open lines' missing documents and out-of-network lines named."""
     open_lines = [ln for ln in request.lines if ln.outcome is None]
-    missing = sorted({d for ln in open_lines for d in ln.documents_required})
+    missing = sorted(
+        {d for ln in open_lines for d in ln.documents_required} - set(documents_on_file)
+    )
     return waiting.describe(
         request.status,
         network_name=request.network.name,
@@ -360,6 +398,8 @@ async def cancel(
     previous = request.status
     request.status = RequestStatus.CANCELLED
     request.updated_at = now
+    sla_service.resume(request, now)
+    await sla_service.resolve_escalations(session, request, now)
     request.waiting_on = waiting.describe(request.status, network_name=request.network.name)
     session.add(
         RequestEvent(
@@ -376,19 +416,17 @@ async def cancel(
             data={},
         )
     )
+    await changes.record(session, request, "cancelled", now)
     await session.flush()
     return request
 
 
-def to_read(
-    request: AuthorizationRequest, *, now: datetime, settings: Settings
-) -> AuthorizationRequestRead:
+def to_read(request: AuthorizationRequest, *, now: datetime) -> AuthorizationRequestRead:
     """The API view of a request, with its SLA state at ``now``."""
-    sla_state = policy.state(
-        now=now,
+    sla_state = policy.state_at(
+        now=request.paused_since or now,
         due=request.due_at,
-        turnaround_hours=request.turnaround_hours,
-        at_risk_fraction=settings.sla.at_risk_fraction,
+        at_risk=request.at_risk_at,
         # A cancelled request's clock stops when it is cancelled (it never breaches).
         decided_at=request.decided_at
         or (request.updated_at if request.status is RequestStatus.CANCELLED else None),
@@ -415,6 +453,10 @@ def to_read(
                 brand_reason=line.brand_reason,
                 contract_status=line.contract_status,
                 outcome=line.outcome,
+                x12_action_code=x12.line_code(line.outcome),
+                approved_quantity=line.approved_quantity,
+                decision_reason_code=line.decision_reason_code,
+                decision_reason=line.decision_reason,
                 rules=_line_rules(line),
                 authorization=LineAuthorization(
                     number=line.authorization_number,
@@ -429,6 +471,7 @@ def to_read(
     return AuthorizationRequestRead(
         id=request.id,
         status=request.status,
+        x12_action_code=x12.request_code(request.status),
         urgency=request.urgency,
         kind=request.kind,
         member_cin=request.member.cin,
@@ -446,6 +489,11 @@ def to_read(
         waiting_on=request.waiting_on,
         version=request.version,
         ruleset_version=request.ruleset_version,
+        expedited_reason=request.expedited_reason,
+        sla_paused=request.paused_since is not None,
+        paused_seconds=request.paused_seconds,
+        assigned_to=request.assigned_to,
+        network_reference=request.network_reference,
     )
 
 

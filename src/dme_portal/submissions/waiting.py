@@ -33,7 +33,10 @@ def describe(
             )
         return text
     if status is RequestStatus.PENDED:
-        return f"Waiting for the vendor to send information that {network_name} asked for."
+        if documents_needed:
+            words = ", ".join(_DOC_WORDS.get(d, d) for d in documents_needed)
+            return f"Waiting for the vendor to send {words}, which {network_name} asked for."
+        return f"Waiting for the vendor to answer a question from {network_name}."
     if status is RequestStatus.CANCELLED:
         return "Nothing: the vendor cancelled this request."
     return f"Nothing: {network_name} has decided this request."

@@ -23,6 +23,8 @@ from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.errors import InvalidInput
 from dme_portal.idempotency import service as idempotency
+from dme_portal.review import service as review_service
+from dme_portal.review.schemas import InformationRequestRead, InformationResponseCreate
 from dme_portal.submissions import repository
 from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.models import RequestStatus
@@ -100,10 +102,14 @@ async def submit(
                 headers["Location"] = stored.location
             headers["ETag"] = f'"v{stored.body.get("version", 1)}"'
             return JSONResponse(stored.body, status_code=stored.status, headers=headers)
-    created = await submission_service.submit(session, principal=principal, body=body, now=now)
-    payload = submission_service.to_read(created, now=now, settings=settings).model_dump(
-        mode="json"
+    created = await submission_service.submit(
+        session,
+        principal=principal,
+        body=body,
+        now=now,
+        default_at_risk_fraction=settings.sla.at_risk_fraction,
     )
+    payload = submission_service.to_read(created, now=now).model_dump(mode="json")
     location = str(request.url_for("get_authorization_request", request_id=created.id).path)
     if record_id is not None:
         await idempotency.complete(
@@ -126,7 +132,6 @@ async def list_requests(
     principal: AnyPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
     status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
     member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
     network_id: uuid.UUID | None = None,
@@ -149,7 +154,7 @@ async def list_requests(
     after = decode_cursor(cursor) if cursor else None
     rows = await repository.list_readable(session, principal, filters, after=after, limit=limit + 1)
     now = clock.now()
-    items = [submission_service.to_read(r, now=now, settings=settings) for r in rows[:limit]]
+    items = [submission_service.to_read(r, now=now) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -170,12 +175,11 @@ async def get_request(
     principal: AnyPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
 ) -> AuthorizationRequestRead:
     """The request with its lines, SLA state and ``waiting_on``; 404 outside your scope."""
     found = await submission_service.get(session, principal=principal, request_id=request_id)
     response.headers["ETag"] = submission_service.etag_of(found)
-    return submission_service.to_read(found, now=clock.now(), settings=settings)
+    return submission_service.to_read(found, now=clock.now())
 
 
 @router.get(
@@ -190,6 +194,28 @@ async def list_events(
     """Every change of state, oldest first: who, when, what and why."""
     rows = await submission_service.events(session, principal=principal, request_id=request_id)
     return EventList(items=[EventRead.model_validate(e, from_attributes=True) for e in rows])
+
+
+@router.post(
+    "/{request_id}/information-responses",
+    status_code=201,
+    response_model=InformationRequestRead,
+    dependencies=[Depends(require_json)],
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+    summary="Answer the network's request for information",
+)
+async def respond(
+    request_id: uuid.UUID,
+    body: InformationResponseCreate,
+    principal: VendorPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+) -> InformationRequestRead:
+    """Text and attachments (uploaded first); the request goes back to review."""
+    answered = await review_service.respond(
+        session, principal=principal, request_id=request_id, body=body, now=clock.now()
+    )
+    return InformationRequestRead.model_validate(answered, from_attributes=True)
 
 
 @router.post(
@@ -208,7 +234,6 @@ async def cancel(
     principal: VendorPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
     body: CancelBody | None = None,
     if_match: IfMatch = None,
 ) -> AuthorizationRequestRead:
@@ -223,4 +248,4 @@ async def cancel(
         now=now,
     )
     response.headers["ETag"] = submission_service.etag_of(cancelled)
-    return submission_service.to_read(cancelled, now=now, settings=settings)
+    return submission_service.to_read(cancelled, now=now)

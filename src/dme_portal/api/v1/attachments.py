@@ -1,0 +1,225 @@
+"""Attachments of an authorization request: upload, list, download."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.routing import APIRoute
+from pydantic import AfterValidator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message, Receive
+
+from dme_portal.api.deps import AnyPrincipal, Authenticator, ClockDep, SessionDep, SettingsDep
+from dme_portal.api.problem import problem_responses
+from dme_portal.attachments import service as attachment_service
+from dme_portal.attachments.exceptions import AttachmentTooLarge
+from dme_portal.attachments.schemas import (
+    DESCRIPTION_MAX_LENGTH,
+    AttachmentList,
+    AttachmentRead,
+    clean_description,
+)
+from dme_portal.attachments.sniff import MediaType
+from dme_portal.attachments.storage import BlobStore, DatabaseBlobStore
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import VENDOR_ROLES
+from dme_portal.config import Settings
+from dme_portal.rules.ruleset import DocumentType
+
+# Room for the multipart envelope around the file: boundaries, part headers, the other fields.
+ENVELOPE_ALLOWANCE = 64 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _CappedReceive:
+    """Counts request body bytes and gives up past ``cap``."""
+
+    def __init__(self, receive: Receive, cap: int) -> None:
+        self._receive = receive
+        self._cap = cap
+        self._seen = 0
+        self.exceeded = False
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._seen += len(message.get("body", b""))
+            if self._seen > self._cap:
+                self.exceeded = True
+                raise _BodyTooLarge
+        return message
+
+
+class BodyCappedRoute(APIRoute):
+    """Refuses bodies larger than the attachment limit (plus the envelope) with a 413.
+
+    The multipart parser spools the whole file to a temporary file before the endpoint runs,
+    so without this cap an endless body would fill the disk before the service could count
+    its chunks. The limit comes from the app's settings, hence a route class rather than
+    FastAPI's static ``max_body_size``.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def capped(request: Request) -> Response:
+            settings: Settings = request.app.state.settings
+            max_bytes = settings.attachments.max_bytes
+            cap = max_bytes + ENVELOPE_ALLOWANCE
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise AttachmentTooLarge(max_bytes)
+            receive = _CappedReceive(request.receive, cap)
+            try:
+                return await handler(Request(request.scope, receive))
+            except StarletteHTTPException:
+                # FastAPI reports any failure while parsing the form as a 400.
+                if receive.exceeded:
+                    raise AttachmentTooLarge(max_bytes) from None
+                raise
+
+        return capped
+
+
+router = APIRouter(
+    prefix="/authorization-requests/{request_id}/attachments",
+    tags=["attachments"],
+    route_class=BodyCappedRoute,
+)
+
+VendorPrincipal = Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))]
+
+
+def get_blob_store(session: SessionDep) -> BlobStore:
+    """The database blob store, in the request's unit of work."""
+    return DatabaseBlobStore(session)
+
+
+BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
+
+_MEDIA_TYPES = ", ".join(m.value for m in MediaType)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AttachmentRead,
+    responses={
+        **problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
+        400: {**problem_responses(400)[400], "description": "The multipart body is malformed"},
+        415: {
+            **problem_responses(415)[415],
+            "description": "The file is not a PDF, PNG, JPEG or TIFF (judged by its content)",
+        },
+    },
+    summary="Attach a document to a request",
+)
+async def upload(
+    request_id: uuid.UUID,
+    principal: VendorPrincipal,
+    session: SessionDep,
+    store: BlobStoreDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    file: Annotated[
+        UploadFile,
+        File(description=f"The document: {_MEDIA_TYPES}, identified by its content."),
+    ],
+    document_type: Annotated[DocumentType, Form()],
+    description: Annotated[
+        str | None,
+        Form(max_length=DESCRIPTION_MAX_LENGTH),
+        AfterValidator(clean_description),
+    ] = None,
+) -> AttachmentRead:
+    """The request's vendor attaches a document while the request is in review or pended.
+
+    The type is sniffed from the bytes; the declared Content-Type and the file name's
+    extension are ignored. The upload is recorded on the request's timeline.
+    """
+    attachment = await attachment_service.upload(
+        session,
+        store=store,
+        principal=principal,
+        request_id=request_id,
+        document_type=document_type,
+        filename=file.filename,
+        content=file,
+        description=description,
+        max_bytes=settings.attachments.max_bytes,
+        now=clock.now(),
+    )
+    return AttachmentRead.model_validate(attachment)
+
+
+@router.get(
+    "",
+    response_model=AttachmentList,
+    responses=problem_responses(401, 404, 422),
+    summary="List a request's attachments",
+)
+async def list_attachments(
+    request_id: uuid.UUID, principal: AnyPrincipal, session: SessionDep
+) -> AttachmentList:
+    """Oldest first; 404 when the request is outside your scope."""
+    rows = await attachment_service.list_attachments(
+        session, principal=principal, request_id=request_id
+    )
+    return AttachmentList(items=[AttachmentRead.model_validate(a) for a in rows])
+
+
+_DOWNLOAD_HEADERS = {
+    "Content-Disposition": {
+        "description": 'Always `attachment; filename="..."` with the sanitised name',
+        "schema": {"type": "string"},
+    },
+    "X-Content-Type-Options": {"description": "`nosniff`", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`private, no-store`", "schema": {"type": "string"}},
+}
+
+
+@router.get(
+    "/{attachment_id}/content",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, with its sniffed Content-Type",
+            "content": {
+                m.value: {"schema": {"type": "string", "format": "binary"}} for m in MediaType
+            },
+            "headers": _DOWNLOAD_HEADERS,
+        },
+        **problem_responses(401, 404, 422),
+    },
+    summary="Download an attachment",
+)
+async def download(
+    request_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+    principal: AnyPrincipal,
+    session: SessionDep,
+    store: BlobStoreDep,
+) -> Response:
+    """The bytes as uploaded, always as a download (never rendered inline)."""
+    attachment, data = await attachment_service.content(
+        session,
+        store=store,
+        principal=principal,
+        request_id=request_id,
+        attachment_id=attachment_id,
+    )
+    return Response(
+        content=data,
+        media_type=attachment.content_type.value,
+        headers={
+            "Content-Disposition": f'attachment; filename="{attachment.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

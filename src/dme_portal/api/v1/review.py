@@ -1,0 +1,272 @@
+"""Review: the queue, claims, information requests and decisions (reviewers and network systems)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
+from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.problem import problem_responses
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import Role
+from dme_portal.codes import hcpcs
+from dme_portal.errors import InvalidInput
+from dme_portal.review import repository as review_repository
+from dme_portal.review import service as review_service
+from dme_portal.review.reasons import REASONS
+from dme_portal.review.schemas import (
+    ChangePage,
+    ChangeRead,
+    DecisionCreate,
+    InformationRequestCreate,
+    InformationRequestRead,
+    QueuePage,
+    ReasonCodeList,
+    ReasonCodeRead,
+    UrgencyChange,
+)
+from dme_portal.sla.policy import SlaState
+from dme_portal.submissions import service as submission_service
+from dme_portal.submissions.models import RequestStatus, Urgency
+from dme_portal.submissions.schemas import AuthorizationRequestRead
+
+router = APIRouter(tags=["review"])
+
+REVIEW_ROLES = {Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_CLIENT}
+Reviewer = Annotated[Principal, Depends(Authenticator(roles=REVIEW_ROLES))]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", max_length=200, description="The request's ETag.")
+]
+_ETAG = {"ETag": {"description": "The request's new version", "schema": {"type": "string"}}}
+
+
+def _read(request: object, response: Response, now: datetime) -> AuthorizationRequestRead:
+    from dme_portal.submissions.models import AuthorizationRequest
+
+    assert isinstance(request, AuthorizationRequest)
+    response.headers["ETag"] = submission_service.etag_of(request)
+    return submission_service.to_read(request, now=now)
+
+
+@router.get(
+    "/review/reason-codes",
+    response_model=ReasonCodeList,
+    responses=problem_responses(401, 403),
+    summary="Reason codes for denials and modifications",
+)
+async def reason_codes(_principal: Reviewer) -> ReasonCodeList:
+    """Codes marked `medical_necessity` may only be used by a medical director."""
+    return ReasonCodeList(
+        items=[
+            ReasonCodeRead(code=code, text=info.text, medical_necessity=info.medical_necessity)
+            for code, info in REASONS.items()
+        ]
+    )
+
+
+@router.get(
+    "/review/queue",
+    response_model=QueuePage,
+    responses=problem_responses(401, 403, 422),
+    summary="The network's open requests, earliest due first",
+)
+async def queue(
+    principal: Reviewer,
+    session: SessionDep,
+    clock: ClockDep,
+    status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
+    urgency: Urgency | None = None,
+    sla_state: Annotated[SlaState | None, Query(description="on_time, at_risk or breached")] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    assigned: review_repository.Assigned = review_repository.Assigned.ANY,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> QueuePage:
+    """Filter by status, urgency, SLA state, code category and assignment."""
+    if category is not None and category not in hcpcs.CATEGORIES:
+        raise InvalidInput("category", f"must be one of {', '.join(sorted(hcpcs.CATEGORIES))}")
+    if sla_state in (SlaState.MET, SlaState.MISSED):
+        raise InvalidInput("sla_state", "the queue holds open requests: on_time, at_risk, breached")
+    filters = review_repository.QueueFilter(
+        status=tuple(status) if status else (RequestStatus.IN_REVIEW, RequestStatus.PENDED),
+        urgency=urgency,
+        sla_state=sla_state,
+        category=category,
+        assigned=assigned,
+    )
+    now = clock.now()
+    rows = await review_repository.queue(
+        session,
+        principal,
+        filters,
+        now=now,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    items = [submission_service.to_read(r, now=now) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last.due_at, last.id)
+    return QueuePage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/review/requests/{request_id}/claim",
+    response_model=AuthorizationRequestRead,
+    responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 422)},
+    summary="Claim a request from the queue",
+)
+async def claim(
+    request_id: uuid.UUID,
+    principal: Reviewer,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+) -> AuthorizationRequestRead:
+    now = clock.now()
+    found = await review_service.claim(session, principal=principal, request_id=request_id, now=now)
+    return _read(found, response, now)
+
+
+@router.post(
+    "/review/requests/{request_id}/release",
+    response_model=AuthorizationRequestRead,
+    responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 422)},
+    summary="Release a claimed request",
+)
+async def release(
+    request_id: uuid.UUID,
+    principal: Reviewer,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+) -> AuthorizationRequestRead:
+    now = clock.now()
+    found = await review_service.release(
+        session, principal=principal, request_id=request_id, now=now
+    )
+    return _read(found, response, now)
+
+
+@router.post(
+    "/review/requests/{request_id}/information-requests",
+    status_code=201,
+    response_model=InformationRequestRead,
+    dependencies=[Depends(require_json)],
+    responses=problem_responses(401, 403, 404, 409, 412, 415, 422),
+    summary="Pend the request: ask the vendor for information or documents",
+)
+async def request_information(
+    request_id: uuid.UUID,
+    body: InformationRequestCreate,
+    principal: Reviewer,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
+) -> InformationRequestRead:
+    asked = await review_service.request_information(
+        session,
+        principal=principal,
+        request_id=request_id,
+        body=body,
+        if_match=if_match,
+        now=clock.now(),
+    )
+    return InformationRequestRead.model_validate(asked, from_attributes=True)
+
+
+@router.post(
+    "/review/requests/{request_id}/decision",
+    response_model=AuthorizationRequestRead,
+    dependencies=[Depends(require_json)],
+    responses={
+        200: {"headers": _ETAG},
+        **problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
+    },
+    summary="Decide the request's open lines",
+)
+async def decide(
+    request_id: uuid.UUID,
+    body: DecisionCreate,
+    principal: Reviewer,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AuthorizationRequestRead:
+    """Approve, modify or deny each open line. Needs If-Match; medical-necessity denials and
+    modifications need the medical_director role (California HSC 1367.01(e))."""
+    now = clock.now()
+    decided = await review_service.decide(
+        session,
+        principal=principal,
+        request_id=request_id,
+        body=body,
+        if_match=if_match,
+        now=now,
+    )
+    return _read(decided, response, now)
+
+
+@router.post(
+    "/review/requests/{request_id}/urgency",
+    response_model=AuthorizationRequestRead,
+    dependencies=[Depends(require_json)],
+    responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 412, 415, 422)},
+    summary="Downgrade an expedited request to standard, with a reason",
+)
+async def downgrade(
+    request_id: uuid.UUID,
+    body: UrgencyChange,
+    principal: Reviewer,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AuthorizationRequestRead:
+    """The standard turnaround applies from receipt; the change is an event on the timeline."""
+    now = clock.now()
+    changed = await review_service.downgrade(
+        session,
+        principal=principal,
+        request_id=request_id,
+        reason=body.reason,
+        if_match=if_match,
+        now=now,
+    )
+    return _read(changed, response, now)
+
+
+@router.get(
+    "/network/requests/changes",
+    response_model=ChangePage,
+    responses=problem_responses(401, 403, 422),
+    summary="New and changed requests of your network since a cursor",
+)
+async def changes(
+    principal: Reviewer,
+    session: SessionDep,
+    clock: ClockDep,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ChangePage:
+    """Poll with the returned `next_cursor`; each change carries the request as it is now."""
+    assert principal.network_id is not None
+    after = int(cursor or 0)
+    rows = await review_repository.changes_since(session, principal.network_id, after, limit)
+    now = clock.now()
+    items = [
+        ChangeRead(
+            change_id=c.id,
+            kind=c.kind,
+            changed_at=c.changed_at,
+            request=submission_service.to_read(r, now=now),
+        )
+        for c, r in rows
+    ]
+    return ChangePage(items=items, next_cursor=str(rows[-1][0].id if rows else after))

@@ -1,0 +1,1 @@
+"""Documents attached to authorization requests: prescriptions, letters, evaluations."""

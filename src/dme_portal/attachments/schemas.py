@@ -1,0 +1,45 @@
+"""API schemas of attachments."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dme_portal.attachments.sniff import MediaType
+from dme_portal.rules.ruleset import DocumentType
+
+DESCRIPTION_MAX_LENGTH = 1000
+# C0 controls other than tab and newlines, and DEL (PostgreSQL text refuses NUL outright).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_description(value: str | None) -> str | None:
+    """Trimmed; blank means none; no control characters."""
+    if value is None or not value.strip():
+        return None
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value.strip()
+
+
+class AttachmentRead(BaseModel):
+    """A document attached to a request (the bytes are at ``.../content``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    document_type: DocumentType
+    filename: str = Field(description="The uploaded name, sanitised, with the sniffed extension.")
+    content_type: MediaType = Field(description="Sniffed from the content.")
+    size_bytes: int
+    sha256: str = Field(description="Hex SHA-256 of the content.")
+    uploaded_at: datetime
+    uploaded_by: str
+    description: str | None
+
+
+class AttachmentList(BaseModel):
+    items: list[AttachmentRead]

@@ -1,0 +1,1 @@
+"""Network review: the queue, claims, information requests and decisions (DESIGN §4, §7)."""

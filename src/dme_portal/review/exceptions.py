@@ -1,0 +1,34 @@
+"""Errors of the review use cases."""
+
+from dme_portal.errors import Conflict, DomainError, Forbidden
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    code = "precondition_required"
+    title = "If-Match is required"
+
+
+class AlreadyDecided(Conflict):
+    code = "authorization_request.decided"
+    title = "The request is already decided"
+
+
+class NotInReview(Conflict):
+    code = "authorization_request.not_in_review"
+    title = "The request is not waiting for review"
+
+
+class ClaimedByOther(Conflict):
+    code = "authorization_request.claimed"
+    title = "Another reviewer has claimed the request"
+
+
+class PhysicianRequired(Forbidden):
+    code = "review.physician_required"
+    title = "Only a medical director may do this"
+
+
+class AlreadyStandard(Conflict):
+    code = "authorization_request.not_expedited"
+    title = "The request is not expedited"

@@ -1,0 +1,119 @@
+"""Queries of review: the queue (by due time) and the network change feed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from dme_portal.auth.principal import Principal
+from dme_portal.codes import hcpcs
+from dme_portal.sla.policy import SlaState
+from dme_portal.submissions.models import (
+    AuthorizationRequest,
+    RequestChange,
+    RequestLine,
+    RequestStatus,
+    Urgency,
+)
+from dme_portal.submissions.repository import readable_statement
+
+
+class Assigned(StrEnum):
+    ANY = "any"
+    ME = "me"
+    UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    status: Sequence[RequestStatus] = (RequestStatus.IN_REVIEW, RequestStatus.PENDED)
+    urgency: Urgency | None = None
+    sla_state: SlaState | None = None
+    category: str | None = None
+    assigned: Assigned = Assigned.ANY
+
+
+def _details() -> list[object]:
+    return [
+        selectinload(AuthorizationRequest.lines),
+        selectinload(AuthorizationRequest.diagnoses),
+        selectinload(AuthorizationRequest.member),
+        selectinload(AuthorizationRequest.network),
+    ]
+
+
+async def queue(
+    session: AsyncSession,
+    principal: Principal,
+    filters: QueueFilter,
+    *,
+    now: datetime,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[AuthorizationRequest]:
+    """The network's requests, earliest due first (keyset on due_at, id)."""
+    r = AuthorizationRequest
+    stmt = readable_statement(principal).where(r.status.in_(list(filters.status)))
+    if filters.urgency is not None:
+        stmt = stmt.where(r.urgency == filters.urgency)
+    if filters.sla_state is SlaState.BREACHED:
+        stmt = stmt.where(r.due_at <= now)
+    elif filters.sla_state is SlaState.AT_RISK:
+        stmt = stmt.where(r.at_risk_at <= now, r.due_at > now)
+    elif filters.sla_state is SlaState.ON_TIME:
+        stmt = stmt.where(r.at_risk_at > now)
+    if filters.assigned is Assigned.ME:
+        stmt = stmt.where(r.assigned_to == principal.subject)
+    elif filters.assigned is Assigned.UNASSIGNED:
+        stmt = stmt.where(r.assigned_to.is_(None))
+    if filters.category is not None:
+        codes = [c.code for c in hcpcs.all_codes().values() if c.category == filters.category]
+        stmt = stmt.where(
+            exists().where(RequestLine.request_id == r.id, RequestLine.hcpcs.in_(codes))
+        )
+    if after is not None:
+        at, last = after
+        stmt = stmt.where(or_(r.due_at > at, and_(r.due_at == at, r.id > last)))
+    stmt = stmt.order_by(r.due_at, r.id).limit(limit).options(*_details())  # type: ignore[arg-type]
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def changes_since(
+    session: AsyncSession, network_id: uuid.UUID, cursor: int, limit: int
+) -> list[tuple[RequestChange, AuthorizationRequest]]:
+    """The network's changes after ``cursor``, oldest first, each with its request."""
+    rows = list(
+        (
+            await session.execute(
+                select(RequestChange)
+                .where(RequestChange.network_id == network_id, RequestChange.id > cursor)
+                .order_by(RequestChange.id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return []
+    ids = {c.request_id for c in rows}
+    requests = {
+        req.id: req
+        for req in (
+            await session.execute(
+                select(AuthorizationRequest)
+                .where(AuthorizationRequest.id.in_(ids))
+                .options(*_details())  # type: ignore[arg-type]
+            )
+        )
+        .scalars()
+        .all()
+    }
+    return [(c, requests[c.request_id]) for c in rows]
