@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from fixtures.factories import World, auth_headers, request_body
 
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
+from fixtures.factories import World, auth_headers, request_body
 
 URL = "/v1/authorization-requests"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -62,7 +62,8 @@ async def test_pended_for_lmn_uploaded_then_approved(
     mine = (await client.get(f"{URL}/{request_id}", headers=vendor)).json()
     assert mine["status"] == "approved"
     numbers = [ln["authorization"]["number"] for ln in mine["lines"]]
-    assert all(numbers) and len(set(numbers)) == 2
+    assert all(numbers)
+    assert len(set(numbers)) == 2
     timeline = (await client.get(f"{URL}/{request_id}/events", headers=vendor)).json()["items"]
     assert [e["kind"] for e in timeline] == [
         "submitted",
