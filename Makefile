@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 LINT_PATHS := src tests alembic $(wildcard bench)
 
 .PHONY: install run serve test test-sqlite test-pg lint fmt typecheck openapi check-openapi \
-        migrate revision worker bench bench-rules clean
+        migrate revision worker bench bench-rules bench-sla clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,7 +63,10 @@ clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 
 ## Benchmarks (never timed assertions in tests).
-bench: bench-rules
+bench: bench-rules bench-sla
 
 bench-rules: install
 	$(BIN)/python bench/rules_bench.py
+
+bench-sla: install
+	$(BIN)/python bench/sla_bench.py

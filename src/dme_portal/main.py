@@ -21,6 +21,7 @@ from dme_portal.api.v1 import (
     coverage,
     members,
     networks,
+    reports,
     review,
     rulesets,
 )
@@ -112,6 +113,7 @@ def create_app(
         coverage,
         members,
         networks,
+        reports,
         review,
         rulesets,
     ):

@@ -705,7 +705,7 @@ class TestScope:
 
     @pytest.mark.parametrize(
         "role",
-        [Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_ADMIN, Role.CARE_COORDINATOR],
+        [Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_ADMIN],
     )
     async def test_network_staff_of_the_requests_network_list_and_download(
         self,
@@ -732,7 +732,7 @@ class TestScope:
         ):
             assert_problem(r, 404, code="authorization_request.not_found")
 
-    @pytest.mark.parametrize("role", [Role.PLAN_ADMIN, Role.CARE_COORDINATOR])
+    @pytest.mark.parametrize("role", [Role.PLAN_ADMIN])
     async def test_the_plan_reads_and_another_plan_does_not(
         self,
         client: httpx.AsyncClient,

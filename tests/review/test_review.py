@@ -455,3 +455,17 @@ async def test_care_coordinator_reads_status_timeline_waiting_on(
     assert (await client.post(f"{URL}/{body['id']}/cancel", headers=coordinator)).status_code == 403
     r = await client.post(f"/v1/review/requests/{body['id']}/claim", headers=coordinator)
     assert r.status_code == 403
+
+
+async def test_care_coordinator_cannot_read_clinical_documents(
+    client: httpx.AsyncClient, world: World, settings: Settings
+) -> None:
+    body = await submit(client, settings, world)
+    r = await client.get(
+        f"{URL}/{body['id']}/attachments", headers=h(settings, world, Role.CARE_COORDINATOR)
+    )
+    assert r.status_code == 403
+    r = await client.get(
+        f"{URL}/{body['id']}/attachments", headers=h(settings, world, Role.REVIEWER)
+    )
+    assert r.status_code == 200

@@ -263,3 +263,16 @@ class TestExpedited:
             headers=auth_headers(settings, world.principal(Role.VENDOR)),
         )
         assert vendor.status_code == 403
+
+
+async def test_sla_transition_keeps_the_etag(
+    client: httpx.AsyncClient, world: World, settings: Settings, database: Database
+) -> None:
+    """The worker's bookkeeping is not a change a reviewer has to re-read."""
+    body = await submit(client, settings, world)
+    headers = auth_headers(settings, world.principal(Role.REVIEWER))
+    before = (await client.get(f"{URL}/{body['id']}", headers=headers)).headers["ETag"]
+    await worker.sweep(database, now=NOW + timedelta(hours=80))
+    after = (await client.get(f"{URL}/{body['id']}", headers=headers)).headers["ETag"]
+    assert before == after
+    assert (await kinds(database, body["id"]))[-1] == "sla_breached"

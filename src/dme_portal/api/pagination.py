@@ -24,5 +24,5 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         if at.tzinfo is None:
             raise ValueError("naive")
         return at, uuid.UUID(data["id"])
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput("cursor", "is not a cursor this API returned") from exc

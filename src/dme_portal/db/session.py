@@ -20,3 +20,5 @@ async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+        finally:
+            session.info.clear()

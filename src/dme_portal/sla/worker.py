@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.sla.clock import Clock
-from dme_portal.submissions import changes, repository
+from dme_portal.submissions import changes
 from dme_portal.submissions.models import (
     ActorType,
     AuthorizationRequest,
@@ -78,13 +80,32 @@ def _due_for_at_risk(now: datetime, limit: int) -> Select[AuthorizationRequest]:
     )
 
 
+async def _last_sequences(
+    session: AsyncSession, requests: Sequence[AuthorizationRequest]
+) -> dict[uuid.UUID, int]:
+    """The last event sequence of each request, in one query for the batch."""
+    if not requests:
+        return {}
+    rows = await session.execute(
+        select(RequestEvent.request_id, func.max(RequestEvent.sequence))
+        .where(RequestEvent.request_id.in_([r.id for r in requests]))
+        .group_by(RequestEvent.request_id)
+    )
+    return {request_id: int(last) for request_id, last in rows.all()}
+
+
 async def _record(
-    session: AsyncSession, request: AuthorizationRequest, kind: str, now: datetime
+    session: AsyncSession,
+    request: AuthorizationRequest,
+    kind: str,
+    now: datetime,
+    sequences: dict[uuid.UUID, int],
 ) -> None:
+    sequences[request.id] = sequences.get(request.id, 0) + 1
     session.add(
         RequestEvent(
             request_id=request.id,
-            sequence=await repository.next_event_sequence(session, request.id),
+            sequence=sequences[request.id],
             occurred_at=now,
             kind=kind,
             actor_type=ActorType.SYSTEM,
@@ -102,12 +123,14 @@ async def _record(
 async def _sweep_batch(session: AsyncSession, now: datetime, limit: int) -> SweepResult:
     result = SweepResult()
     breaching = (await session.execute(_due_for_breach(now, limit))).scalars().all()
+    risky = (await session.execute(_due_for_at_risk(now, limit))).scalars().all()
+    sequences = await _last_sequences(session, [*breaching, *risky])
+    breached_ids = {r.id for r in breaching}
     for request in breaching:
         if request.sla_state == "on_time":
-            await _record(session, request, "sla_at_risk", now)
+            await _record(session, request, "sla_at_risk", now, sequences)
             result.at_risk += 1
-        request.sla_state = "breached"
-        await _record(session, request, "sla_breached", now)
+        await _record(session, request, "sla_breached", now, sequences)
         session.add(
             Escalation(
                 request_id=request.id,
@@ -118,12 +141,22 @@ async def _sweep_batch(session: AsyncSession, now: datetime, limit: int) -> Swee
             )
         )
         result.breached += 1
-    risky = (await session.execute(_due_for_at_risk(now, limit))).scalars().all()
+    at_risk_ids = [r.id for r in risky if r.id not in breached_ids]
     for request in risky:
-        request.sla_state = "at_risk"
-        await _record(session, request, "sla_at_risk", now)
-        result.at_risk += 1
+        if request.id not in breached_ids:
+            await _record(session, request, "sla_at_risk", now, sequences)
+            result.at_risk += 1
     await session.flush()
+    # One statement per state, and no version bump: an SLA transition is not a change of the
+    # request's content, so a reviewer's If-Match stays valid.
+    for state, ids in (("breached", list(breached_ids)), ("at_risk", at_risk_ids)):
+        if ids:
+            await session.execute(
+                update(AuthorizationRequest)
+                .where(AuthorizationRequest.id.in_(ids))
+                .values(sla_state=state)
+                .execution_options(synchronize_session=False)
+            )
     return result
 
 

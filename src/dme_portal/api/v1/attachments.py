@@ -12,7 +12,7 @@ from pydantic import AfterValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive
 
-from dme_portal.api.deps import AnyPrincipal, Authenticator, ClockDep, SessionDep, SettingsDep
+from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, SettingsDep
 from dme_portal.api.problem import problem_responses
 from dme_portal.attachments import service as attachment_service
 from dme_portal.attachments.exceptions import AttachmentTooLarge
@@ -25,7 +25,7 @@ from dme_portal.attachments.schemas import (
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.attachments.storage import BlobStore, DatabaseBlobStore
 from dme_portal.auth.principal import Principal
-from dme_portal.auth.roles import VENDOR_ROLES
+from dme_portal.auth.roles import VENDOR_ROLES, Role
 from dme_portal.config import Settings
 from dme_portal.rules.ruleset import DocumentType
 
@@ -94,6 +94,10 @@ router = APIRouter(
 )
 
 VendorPrincipal = Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))]
+# Care coordinators read status, timeline and waiting_on only (DESIGN §3): not clinical documents.
+DocumentReader = Annotated[
+    Principal, Depends(Authenticator(roles=set(Role) - {Role.CARE_COORDINATOR}))
+]
 
 
 def get_blob_store(session: SessionDep) -> BlobStore:
@@ -161,11 +165,11 @@ async def upload(
 @router.get(
     "",
     response_model=AttachmentList,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 403, 404, 422),
     summary="List a request's attachments",
 )
 async def list_attachments(
-    request_id: uuid.UUID, principal: AnyPrincipal, session: SessionDep
+    request_id: uuid.UUID, principal: DocumentReader, session: SessionDep
 ) -> AttachmentList:
     """Oldest first; 404 when the request is outside your scope."""
     rows = await attachment_service.list_attachments(
@@ -195,14 +199,14 @@ _DOWNLOAD_HEADERS = {
             },
             "headers": _DOWNLOAD_HEADERS,
         },
-        **problem_responses(401, 404, 422),
+        **problem_responses(401, 403, 404, 422),
     },
     summary="Download an attachment",
 )
 async def download(
     request_id: uuid.UUID,
     attachment_id: uuid.UUID,
-    principal: AnyPrincipal,
+    principal: DocumentReader,
     session: SessionDep,
     store: BlobStoreDep,
 ) -> Response:
