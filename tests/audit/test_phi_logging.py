@@ -33,5 +33,7 @@ def test_filter_masks_formatted_arguments() -> None:
         None,
     )
     assert PhiMaskingFilter().filter(record)
+    assert isinstance(record.args, tuple)  # uvicorn's access formatter unpacks them
+    assert len(record.args) == 3
     assert "12345678Z" not in record.getMessage()
     assert MASK in record.getMessage()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from dme_portal.errors import InvalidInput
 
@@ -23,6 +23,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         at = datetime.fromisoformat(data["t"])
         if at.tzinfo is None:
             raise ValueError("naive")
-        return at, uuid.UUID(data["id"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return at.astimezone(UTC), uuid.UUID(data["id"])
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise InvalidInput("cursor", "is not a cursor this API returned") from exc

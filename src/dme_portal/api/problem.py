@@ -114,6 +114,22 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a body that is not UTF-8 with a bare 400; it is invalid JSON (422).
+        return problem_response(
+            request,
+            status=422,
+            code="validation_error",
+            title="The request is not valid",
+            detail="Invalid fields: body",
+            errors=[
+                {
+                    "field": "body",
+                    "message": "The body is not valid UTF-8 JSON.",
+                    "code": "json_invalid",
+                }
+            ],
+        )
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
     headers = dict(exc.headers or {})

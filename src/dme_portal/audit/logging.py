@@ -20,16 +20,16 @@ def mask(text: str) -> str:
 
 
 class PhiMaskingFilter(logging.Filter):
-    """Render the message, mask it, and drop the arguments."""
+    """Mask the message template and every string argument."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        masked = mask(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+        # Keep the arguments' shape: formatters (uvicorn's access log) unpack them.
+        if isinstance(record.msg, str):
+            record.msg = mask(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: mask(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return True
 
 

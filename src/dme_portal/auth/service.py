@@ -39,8 +39,12 @@ async def client_credentials(
 ) -> tuple[str, int]:
     """Issue a token to a machine client whose secret matches."""
     client = (
-        await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
-    ).scalar_one_or_none()
+        None
+        if "\x00" in client_id  # not storable, so never a client; still spend the hash below
+        else (
+            await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
+        ).scalar_one_or_none()
+    )
     ok = verify_secret(client_secret, client.secret_hash if client else DUMMY_HASH)
     if client is None or not ok or not client.active:
         raise OAuthError("invalid_client", "Unknown client or wrong secret.", status=401)
@@ -63,8 +67,12 @@ async def password(
 ) -> tuple[str, int]:
     """Issue a token to a person whose password matches."""
     user = (
-        await session.execute(select(AppUser).where(AppUser.username == username))
-    ).scalar_one_or_none()
+        None
+        if "\x00" in username
+        else (
+            await session.execute(select(AppUser).where(AppUser.username == username))
+        ).scalar_one_or_none()
+    )
     ok = verify_secret(password, user.password_hash if user else DUMMY_HASH)
     if user is None or not ok or not user.active:
         raise OAuthError("invalid_grant", "Unknown user or wrong password.")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from dme_portal.review.reasons import DecisionReason
 from dme_portal.rules.ruleset import DocumentType
 from dme_portal.submissions.schemas import AuthorizationRequestRead, IsoDate
+from dme_portal.text import Text
 
 
 class DecisionOutcome(StrEnum):
@@ -35,15 +36,15 @@ class DecisionLine(_Body):
     reason_code: DecisionReason | None = Field(
         default=None, description="Required to deny or modify; see the reason code list."
     )
-    reason: str | None = Field(default=None, min_length=1, max_length=4000)
+    reason: Text | None = Field(default=None, min_length=1, max_length=4000)
 
 
 class DecisionCreate(_Body):
     """A decision on every line still open; the same body for reviewers and network systems."""
 
     lines: list[DecisionLine] = Field(min_length=1, max_length=50)
-    note: str | None = Field(default=None, max_length=4000)
-    network_reference: str | None = Field(
+    note: Text | None = Field(default=None, max_length=4000)
+    network_reference: Text | None = Field(
         default=None,
         min_length=1,
         max_length=100,
@@ -53,17 +54,17 @@ class DecisionCreate(_Body):
 
 class UrgencyChange(_Body):
     urgency: Literal["standard"] = Field(description="Only a downgrade to standard.")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class InformationRequestCreate(_Body):
-    message: str = Field(min_length=1, max_length=4000)
+    message: Text = Field(min_length=1, max_length=4000)
     documents_requested: list[DocumentType] = Field(default_factory=list, max_length=10)
-    network_reference: str | None = Field(default=None, min_length=1, max_length=100)
+    network_reference: Text | None = Field(default=None, min_length=1, max_length=100)
 
 
 class InformationResponseCreate(_Body):
-    message: str = Field(min_length=1, max_length=4000)
+    message: Text = Field(min_length=1, max_length=4000)
     attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
 
 

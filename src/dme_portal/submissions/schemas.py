@@ -28,6 +28,7 @@ from dme_portal.submissions.models import (
     RequestStatus,
     Urgency,
 )
+from dme_portal.text import Text
 from dme_portal.vendors.models import ContractStatus
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -138,9 +139,9 @@ class LineCreate(_Strict):
     start_date: IsoDate
     end_date: IsoDate
     acquisition: Acquisition = Acquisition.PURCHASE
-    brand: str | None = Field(default=None, min_length=1, max_length=120)
-    manufacturer: str | None = Field(default=None, min_length=1, max_length=120)
-    brand_reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    brand: Text | None = Field(default=None, min_length=1, max_length=120)
+    manufacturer: Text | None = Field(default=None, min_length=1, max_length=120)
+    brand_reason: Text | None = Field(default=None, min_length=1, max_length=2000)
 
 
 class AuthorizationRequestCreate(_Strict):
@@ -152,7 +153,7 @@ class AuthorizationRequestCreate(_Strict):
     )
     prescriber_npi: Npi
     urgency: Urgency = Urgency.STANDARD
-    expedited_reason: str | None = Field(
+    expedited_reason: Text | None = Field(
         default=None,
         min_length=1,
         max_length=2000,
@@ -162,11 +163,11 @@ class AuthorizationRequestCreate(_Strict):
     kind: RequestKind = RequestKind.INITIAL
     diagnoses: list[Icd10Code] = Field(min_length=1, max_length=12)
     lines: list[LineCreate] = Field(min_length=1, max_length=50)
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: Text | None = Field(default=None, max_length=4000)
 
 
 class CancelBody(_Strict):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Text | None = Field(default=None, max_length=2000)
 
 
 class RuleReason(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -144,6 +144,11 @@ async def list_requests(
     for name, value in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(name, "must carry a time zone (e.g. 2026-01-01T00:00:00Z)")
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError as exc:
+                raise InvalidInput(name, "is out of range") from exc
     filters = repository.ListFilter(
         status=tuple(status or ()),
         member_cin=member_cin,
