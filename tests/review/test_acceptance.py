@@ -6,7 +6,9 @@ import httpx
 
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
+from dme_portal.db.engine import Database
 from fixtures.factories import World, auth_headers, request_body
+from fixtures.rules import no_csags, publish
 
 URL = "/v1/authorization-requests"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -72,3 +74,24 @@ async def test_pended_for_lmn_uploaded_then_approved(
         "information_received",
         "decided",
     ]
+
+
+async def test_documents_the_rules_ask_for_leave_waiting_on_when_attached(
+    client: httpx.AsyncClient, world: World, settings: Settings, database: Database
+) -> None:
+    await publish(database, world.network_a, no_csags())
+    vendor = auth_headers(settings, world.principal(Role.VENDOR))
+    created = (await client.post(URL, json=request_body(world), headers=vendor)).json()
+    assert "seating evaluation" in created["waiting_on"]
+    for kind in ("prescription", "seating_evaluation"):
+        r = await client.post(
+            f"{URL}/{created['id']}/attachments",
+            files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
+            data={"document_type": kind},
+            headers=vendor,
+        )
+        assert r.status_code == 201, r.text
+    read = (await client.get(f"{URL}/{created['id']}", headers=vendor)).json()
+    assert "seating evaluation" not in read["waiting_on"]
+    assert "prescription" not in read["waiting_on"]
+    assert read["waiting_on"].startswith("Waiting for")

@@ -27,8 +27,9 @@ from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.errors import Forbidden
 from dme_portal.rules.ruleset import DocumentType
 from dme_portal.submissions import repository as submissions_repository
+from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
-from dme_portal.submissions.models import RequestEvent
+from dme_portal.submissions.models import RequestEvent, RequestStatus
 from dme_portal.submissions.service import actor_of
 
 # Ids only: file names and descriptions may name the child.
@@ -155,6 +156,13 @@ async def upload(
         )
     )
     await session.flush()
+    if request.status is RequestStatus.IN_REVIEW:
+        # A document the rules asked for is now on file: waiting_on stops asking for it.
+        waiting = await submission_service.waiting_on(session, request)
+        if waiting != request.waiting_on:
+            request.waiting_on = waiting
+            request.updated_at = now
+            await session.flush()
     audit.info(
         "attachment %s added to request %s by %s", attachment_id, request.id, principal.subject
     )
