@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Float, Table, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,3 +37,18 @@ async def serialize(session: AsyncSession, key: str) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+
+def aggregates_percentiles(session: AsyncSession) -> bool:
+    """True where the database computes percentiles itself (PostgreSQL's percentile_cont)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def seconds_between(start: Any, end: Any) -> ColumnElement[float]:
+    """``end - start`` in seconds, on PostgreSQL (with ``aggregates_percentiles``)."""
+    return cast(func.extract("epoch", end - start), Float)
+
+
+def percentile_cont(q: float, value: ColumnElement[float]) -> ColumnElement[float]:
+    """PostgreSQL's interpolated percentile (numpy's default method) of ``value``."""
+    return func.percentile_cont(q).within_group(value)

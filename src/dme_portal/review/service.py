@@ -144,6 +144,7 @@ async def request_information(
     session.add(asked)
     previous = request.status
     request.status = RequestStatus.PENDED
+    request.was_pended = True
     request.updated_at = now
     paused = sla_service.pause(request, now)
     if body.network_reference:
@@ -316,6 +317,7 @@ async def decide(
     previous = request.status
     request.status = _status_of([ln.outcome for ln in request.lines if ln.outcome is not None])
     request.decided_at = now
+    request.decided_by = actor_of(principal).value
     request.updated_at = now
     await sla_service.close(session, request, now)
     if body.network_reference:

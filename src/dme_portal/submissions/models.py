@@ -130,6 +130,10 @@ class AuthorizationRequest(UUIDPk, Base):
     paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
     expedited_reason: Mapped[str | None] = mapped_column(Text)
+    # Kept for reports (the events say the same): who decided (rules, user or client), and
+    # whether the request was ever pended for information.
+    decided_by: Mapped[str | None] = mapped_column(String(16))
+    was_pended: Mapped[bool] = mapped_column(Boolean, default=False)
     # Review: who has claimed the request, and the network system's own reference.
     assigned_to: Mapped[str | None] = mapped_column(String(100))
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -228,6 +228,7 @@ async def submit(
         pauses_while_pended=bool(routed.rules and routed.rules.sla.pause_while_pended),
         paused_seconds=0,
         expedited_reason=body.expedited_reason,
+        was_pended=False,
     )
     request.member = routed.member
     request.network = network
@@ -270,6 +271,7 @@ async def submit(
     if all(line.outcome is not None for line in request.lines):
         request.status = RequestStatus.APPROVED
         request.decided_at = now
+        request.decided_by = ActorType.RULES.value
         request.sla_state = "met"
     request.waiting_on = describe_waiting(request, documents_on_file=frozenset())
     session.add(request)

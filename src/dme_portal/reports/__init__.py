@@ -1,0 +1,1 @@
+"""Transparency reports: prior-authorization metrics per network and the SLA breach list."""
