@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Table, cast, func, select
+from sqlalchemy import ColumnElement, Float, String, Table, cast, column, func, select, values
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,14 +29,20 @@ async def insert_ignoring_conflict(
     return result.first() is not None
 
 
-async def serialize(session: AsyncSession, key: str) -> None:
-    """Serialise transactions that share ``key`` until they end.
+async def serialize(session: AsyncSession, *keys: str) -> None:
+    """Serialise transactions that share any of ``keys`` until they end.
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: writers are already serialised
-    (every transaction begins IMMEDIATE), so nothing to do.
+    PostgreSQL: transaction-scoped advisory locks, taken in one statement and in a fixed
+    order (no deadlock between two callers with overlapping keys). SQLite: writers are already
+    serialised (every transaction begins IMMEDIATE), so nothing to do.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    ordered = sorted(set(keys))
+    key = values(column("k", String), name="keys").data([(k,) for k in ordered])
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(key.c.k))).order_by(key.c.k)
+    )
 
 
 def aggregates_percentiles(session: AsyncSession) -> bool:

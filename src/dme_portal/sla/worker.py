@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
@@ -59,7 +58,6 @@ def _due_for_breach(now: datetime, limit: int) -> Select[AuthorizationRequest]:
         .order_by(r.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .options(selectinload(r.network))
     )
 
 
@@ -76,7 +74,6 @@ def _due_for_at_risk(now: datetime, limit: int) -> Select[AuthorizationRequest]:
         .order_by(r.at_risk_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .options(selectinload(r.network))
     )
 
 
@@ -124,7 +121,10 @@ async def _sweep_batch(session: AsyncSession, now: datetime, limit: int) -> Swee
     result = SweepResult()
     breaching = (await session.execute(_due_for_breach(now, limit))).scalars().all()
     risky = (await session.execute(_due_for_at_risk(now, limit))).scalars().all()
+    if not breaching and not risky:
+        return result
     sequences = await _last_sequences(session, [*breaching, *risky])
+    await changes.lock_feeds(session, {r.network_id for r in [*breaching, *risky]})
     breached_ids = {r.id for r in breaching}
     for request in breaching:
         if request.sla_state == "on_time":
@@ -147,16 +147,15 @@ async def _sweep_batch(session: AsyncSession, now: datetime, limit: int) -> Swee
             await _record(session, request, "sla_at_risk", now, sequences)
             result.at_risk += 1
     await session.flush()
-    # One statement per state, and no version bump: an SLA transition is not a change of the
-    # request's content, so a reviewer's If-Match stays valid.
-    for state, ids in (("breached", list(breached_ids)), ("at_risk", at_risk_ids)):
-        if ids:
-            await session.execute(
-                update(AuthorizationRequest)
-                .where(AuthorizationRequest.id.in_(ids))
-                .values(sla_state=state)
-                .execution_options(synchronize_session=False)
-            )
+    # One statement, and no version bump: an SLA transition is not a change of the request's
+    # content, so a reviewer's If-Match stays valid.
+    r = AuthorizationRequest
+    await session.execute(
+        update(r)
+        .where(r.id.in_([*breached_ids, *at_risk_ids]))
+        .values(sla_state=case((r.id.in_(list(breached_ids)), "breached"), else_="at_risk"))
+        .execution_options(synchronize_session=False)
+    )
     return result
 
 
