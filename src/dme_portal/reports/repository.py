@@ -2,8 +2,9 @@
 
 Every query filters on ``network_id IN (...)`` and a ``received_at`` range or an open status,
 so it runs on ``ix_authorization_request_network_received`` or
-``ix_authorization_request_network_status_due``; the event and escalation look-ups are
-``EXISTS`` probes on indexes that lead with ``request_id``.
+``ix_authorization_request_network_status_due``; rules-decided and pended requests are
+read from the request's own ``decided_by`` and ``was_pended``; the escalation look-up is an
+``EXISTS`` probe on an index that leads with ``request_id``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from dme_portal.submissions.models import (
     ActorType,
     AuthorizationRequest,
     Escalation,
-    RequestEvent,
     RequestStatus,
     Urgency,
 )
@@ -87,16 +87,6 @@ async def networks_in_scope(
         stmt = stmt.where(Network.id == network_id)
     stmt = stmt.order_by(Network.name, Network.code)
     return list((await session.execute(stmt)).scalars().all())
-
-
-def _event_exists(kind: str, actor_type: ActorType | None = None) -> ColumnElement[bool]:
-    conditions = [
-        RequestEvent.request_id == AuthorizationRequest.id,
-        RequestEvent.kind == kind,
-    ]
-    if actor_type is not None:
-        conditions.append(RequestEvent.actor_type == actor_type)
-    return exists().where(*conditions)
 
 
 def _received_between(
