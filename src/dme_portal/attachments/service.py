@@ -26,11 +26,11 @@ from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.errors import Forbidden
 from dme_portal.rules.ruleset import DocumentType
+from dme_portal.submissions import events
 from dme_portal.submissions import repository as submissions_repository
 from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
-from dme_portal.submissions.models import RequestEvent, RequestStatus
-from dme_portal.submissions.service import actor_of
+from dme_portal.submissions.models import RequestStatus
 
 # Ids only: file names and descriptions may name the child.
 audit = logging.getLogger("dme_portal.audit")
@@ -140,20 +140,15 @@ async def upload(
     )
     session.add(attachment)
     await store.put(attachment.storage_key, data)
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            sequence=await submissions_repository.next_event_sequence(session, request.id),
-            occurred_at=now,
-            kind="attachment_added",
-            actor_type=actor_of(principal),
-            actor_id=principal.subject,
-            actor_role=principal.role.value,
-            from_status=None,
-            to_status=None,
-            reason=None,
-            data={"attachment_id": str(attachment_id), "document_type": document_type.value},
-        )
+    await events.record(
+        session,
+        request,
+        principal,
+        "attachment_added",
+        now,
+        from_status=None,
+        to_status=None,
+        data={"attachment_id": str(attachment_id), "document_type": document_type.value},
     )
     await session.flush()
     if request.status is RequestStatus.IN_REVIEW:

@@ -31,18 +31,17 @@ from dme_portal.review.schemas import (
 from dme_portal.rulesets import repository as rulesets_repository
 from dme_portal.sla import policy
 from dme_portal.sla import service as sla_service
-from dme_portal.submissions import changes, repository, waiting
+from dme_portal.submissions import changes, events, repository, waiting
 from dme_portal.submissions.exceptions import RequestNotFound
 from dme_portal.submissions.models import (
     AuthorizationRequest,
     InformationRequest,
     LineOutcome,
-    RequestEvent,
     RequestLine,
     RequestStatus,
     Urgency,
 )
-from dme_portal.submissions.service import actor_of, authorization_number, etag_of, waiting_on
+from dme_portal.submissions.service import authorization_number, etag_of, waiting_on
 
 OPEN = (RequestStatus.IN_REVIEW, RequestStatus.PENDED)
 
@@ -69,20 +68,16 @@ async def _event(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            sequence=await repository.next_event_sequence(session, request.id),
-            occurred_at=now,
-            kind=kind,
-            actor_type=actor_of(principal),
-            actor_id=principal.subject,
-            actor_role=principal.role.value,
-            from_status=previous,
-            to_status=request.status,
-            reason=reason,
-            data=data or {},
-        )
+    await events.record(
+        session,
+        request,
+        principal,
+        kind,
+        now,
+        from_status=previous,
+        to_status=request.status,
+        reason=reason,
+        data=data,
     )
 
 
@@ -317,7 +312,7 @@ async def decide(
     previous = request.status
     request.status = _status_of([ln.outcome for ln in request.lines if ln.outcome is not None])
     request.decided_at = now
-    request.decided_by = actor_of(principal).value
+    request.decided_by = events.actor_of(principal).value
     request.updated_at = now
     await sla_service.close(session, request, now)
     if body.network_reference:

@@ -22,6 +22,8 @@ from dme_portal.rulesets import service as rulesets_service
 from dme_portal.sla import policy
 from dme_portal.sla import service as sla_service
 from dme_portal.submissions import changes, repository, waiting
+from dme_portal.submissions import events as timeline
+from dme_portal.submissions.events import actor_of
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
 from dme_portal.submissions.models import (
     ActorType,
@@ -44,10 +46,6 @@ from dme_portal.submissions.schemas import (
     RuleTraceStep,
 )
 from dme_portal.vendors.models import ContractStatus, Vendor
-
-
-def actor_of(principal: Principal) -> ActorType:
-    return ActorType.CLIENT if principal.is_machine else ActorType.USER
 
 
 def etag_of(request: AuthorizationRequest) -> str:
@@ -403,20 +401,15 @@ async def cancel(
     sla_service.resume(request, now)
     await sla_service.resolve_escalations(session, request, now)
     request.waiting_on = waiting.describe(request.status, network_name=request.network.name)
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            sequence=await repository.next_event_sequence(session, request.id),
-            occurred_at=now,
-            kind="cancelled",
-            actor_type=actor_of(principal),
-            actor_id=principal.subject,
-            actor_role=principal.role.value,
-            from_status=previous,
-            to_status=request.status,
-            reason=reason,
-            data={},
-        )
+    await timeline.record(
+        session,
+        request,
+        principal,
+        "cancelled",
+        now,
+        from_status=previous,
+        to_status=request.status,
+        reason=reason,
     )
     await changes.record(session, request, "cancelled", now)
     await session.flush()

@@ -1,0 +1,51 @@
+"""Append to a request's timeline (events are never updated or deleted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dme_portal.auth.principal import Principal
+from dme_portal.submissions import repository
+from dme_portal.submissions.models import (
+    ActorType,
+    AuthorizationRequest,
+    RequestEvent,
+    RequestStatus,
+)
+
+
+def actor_of(principal: Principal) -> ActorType:
+    return ActorType.CLIENT if principal.is_machine else ActorType.USER
+
+
+async def record(
+    session: AsyncSession,
+    request: AuthorizationRequest,
+    principal: Principal,
+    kind: str,
+    now: datetime,
+    *,
+    from_status: RequestStatus | None,
+    to_status: RequestStatus | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Add the principal's event as the request's next one in its timeline."""
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            sequence=await repository.next_event_sequence(session, request.id),
+            occurred_at=now,
+            kind=kind,
+            actor_type=actor_of(principal),
+            actor_id=principal.subject,
+            actor_role=principal.role.value,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            data=data or {},
+        )
+    )
