@@ -31,7 +31,7 @@ from dme_portal.review.schemas import (
 )
 from dme_portal.sla.policy import SlaState
 from dme_portal.submissions import service as submission_service
-from dme_portal.submissions.models import RequestStatus, Urgency
+from dme_portal.submissions.models import AuthorizationRequest, RequestStatus, Urgency
 from dme_portal.submissions.schemas import AuthorizationRequestRead
 
 router = APIRouter(tags=["review"])
@@ -44,10 +44,9 @@ IfMatch = Annotated[
 _ETAG = {"ETag": {"description": "The request's new version", "schema": {"type": "string"}}}
 
 
-def _read(request: object, response: Response, now: datetime) -> AuthorizationRequestRead:
-    from dme_portal.submissions.models import AuthorizationRequest
-
-    assert isinstance(request, AuthorizationRequest)
+def _read(
+    request: AuthorizationRequest, response: Response, now: datetime
+) -> AuthorizationRequestRead:
     response.headers["ETag"] = submission_service.etag_of(request)
     return submission_service.to_read(request, now=now)
 
