@@ -61,6 +61,27 @@ class PreconditionFailed(DomainError):
     title = "The resource changed since you read it"
 
 
+class PreconditionRequired(DomainError):
+    """RFC 6585 428: the operation needs a conditional or idempotency header."""
+
+    status = 428
+    code = "precondition_required"
+    title = "If-Match is required"
+
+
+class IdempotencyKeyRequired(PreconditionRequired):
+    code = "idempotency.key_required"
+    title = "Idempotency-Key is required"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(
+            detail
+            or "Send an Idempotency-Key header (a new random value, e.g. a UUID, per intended "
+            "request; reuse it only to retry the same request).",
+            **kwargs,
+        )
+
+
 class InvalidInput(DomainError):
     """A payload that is well-typed but wrong (unknown member, not enrolled...)."""
 

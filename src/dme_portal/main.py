@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from dme_portal import __version__
 from dme_portal.api import health
+from dme_portal.api.idempotent import mark_required_headers
 from dme_portal.api.problem import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from dme_portal.api.v1 import (
     attachments,
@@ -56,6 +57,7 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status[0] in "45" and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    mark_required_headers(schema)
     app.openapi_schema = schema
     return schema
 
@@ -118,6 +120,7 @@ def create_app(
         rulesets,
     ):
         v1.include_router(module.router)
+    v1.include_router(attachments.unattached_router)
     app.include_router(v1)
     app.include_router(health.router)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dme_portal.attachments.sniff import MediaType
@@ -15,13 +15,31 @@ from dme_portal.rules.ruleset import DocumentType
 
 
 class Attachment(UUIDPk, Base):
-    """A document attached to a request; its bytes live in the blob store under ``storage_key``."""
+    """A document of a request; its bytes live in the blob store under ``storage_key``.
+
+    A vendor may upload before submitting: the attachment then has no request yet, belongs to
+    the vendor, and expires (``expires_at``) unless a submission names it first.
+    """
 
     __tablename__ = "attachment"
-    # A request's attachments, oldest first.
-    __table_args__ = (Index("ix_attachment_request_uploaded", "request_id", "uploaded_at"),)
+    __table_args__ = (
+        # A request's attachments, oldest first.
+        Index("ix_attachment_request_uploaded", "request_id", "uploaded_at"),
+        # The worker's purge of uploads never attached to a request.
+        Index(
+            "ix_attachment_unattached_expires",
+            "expires_at",
+            postgresql_where=text("request_id IS NULL"),
+            sqlite_where=text("request_id IS NULL"),
+        ),
+    )
 
-    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("authorization_request.id")
+    )
+    vendor_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("vendor.id"))
+    # Set while unattached: when the upload is purged if no submission has named it.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     document_type: Mapped[DocumentType] = mapped_column(str_enum(DocumentType))
     # Sanitised: ASCII, no path, with the extension of the sniffed type.
     filename: Mapped[str] = mapped_column(String(255))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,26 @@ async def get_for_request(
         Attachment.id == attachment_id, Attachment.request_id == request_id
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_many(session: AsyncSession, ids: list[uuid.UUID]) -> list[Attachment]:
+    """Attachments by id (any owner: the caller checks ownership)."""
+    stmt = select(Attachment).where(Attachment.id.in_(ids))
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def expired_unattached(
+    session: AsyncSession, now: datetime, *, limit: int
+) -> list[Attachment]:
+    """Uploads never attached to a request whose lifetime has passed (a partial index)."""
+    stmt = (
+        select(Attachment)
+        .where(Attachment.request_id.is_(None), Attachment.expires_at <= now)
+        .order_by(Attachment.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def document_types_for(

@@ -31,6 +31,13 @@ class AttachmentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    request_id: uuid.UUID | None = Field(
+        description="The request it belongs to; null for an upload not yet named in a submission."
+    )
+    expires_at: datetime | None = Field(
+        description="For an upload not yet named in a submission: when it is deleted unless a "
+        "submission names it in `attachment_ids` first. Null once attached."
+    )
     document_type: DocumentType
     filename: str = Field(description="The uploaded name, sanitised, with the sniffed extension.")
     content_type: MediaType = Field(description="Sniffed from the content.")

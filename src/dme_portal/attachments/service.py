@@ -7,7 +7,8 @@ import logging
 import re
 import unicodedata
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,13 +25,11 @@ from dme_portal.attachments.sniff import MediaType
 from dme_portal.attachments.storage import BlobStore
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
-from dme_portal.errors import Forbidden
+from dme_portal.errors import Forbidden, InvalidInput
 from dme_portal.rules.ruleset import DocumentType
-from dme_portal.submissions import events
+from dme_portal.submissions import documents, events
 from dme_portal.submissions import repository as submissions_repository
-from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
-from dme_portal.submissions.models import RequestStatus
 
 # Ids only: file names and descriptions may name the child.
 audit = logging.getLogger("dme_portal.audit")
@@ -85,7 +84,16 @@ def safe_filename(raw: str | None, *, media_type: MediaType, fallback: str) -> s
     return stem + extension
 
 
-async def _checked_file(content: Readable, *, max_bytes: int) -> tuple[bytes, str, MediaType]:
+@dataclass(frozen=True, slots=True)
+class CheckedFile:
+    """An upload read within the limit, with its SHA-256 and the type sniffed from it."""
+
+    data: bytes
+    sha256: str
+    media_type: MediaType
+
+
+async def checked_file(content: Readable, *, max_bytes: int) -> CheckedFile:
     """The bytes, their SHA-256 and their sniffed type; 413, 422 or 415 otherwise."""
     data, sha256 = await read_limited(content, max_bytes=max_bytes)
     if not data:
@@ -93,7 +101,75 @@ async def _checked_file(content: Readable, *, max_bytes: int) -> tuple[bytes, st
     media_type = sniff.detect(data)
     if media_type is None:
         raise UnsupportedAttachmentType()
-    return data, sha256, media_type
+    return CheckedFile(data, sha256, media_type)
+
+
+UNATTACHED_LIFETIME = timedelta(days=1)
+PURGE_BATCH = 500
+
+
+def _new_attachment(
+    *,
+    principal: Principal,
+    vendor_id: uuid.UUID,
+    request_id: uuid.UUID | None,
+    document_type: DocumentType,
+    filename: str | None,
+    file: CheckedFile,
+    description: str | None,
+    now: datetime,
+) -> Attachment:
+    attachment_id = uuid.uuid4()
+    return Attachment(
+        id=attachment_id,
+        request_id=request_id,
+        vendor_id=vendor_id,
+        expires_at=None if request_id is not None else now + UNATTACHED_LIFETIME,
+        document_type=document_type,
+        filename=safe_filename(filename, media_type=file.media_type, fallback=document_type.value),
+        content_type=file.media_type,
+        size_bytes=len(file.data),
+        sha256=file.sha256,
+        storage_key=f"attachment/{attachment_id}",
+        description=description,
+        uploaded_at=now,
+        uploaded_by=principal.subject,
+    )
+
+
+def _require_vendor(principal: Principal) -> uuid.UUID:
+    if principal.role not in VENDOR_ROLES or principal.vendor_id is None:
+        raise Forbidden(f"The role '{principal.role.value}' may not attach documents.")
+    return principal.vendor_id
+
+
+async def upload_unattached(
+    session: AsyncSession,
+    *,
+    store: BlobStore,
+    principal: Principal,
+    document_type: DocumentType,
+    filename: str | None,
+    file: CheckedFile,
+    description: str | None,
+    now: datetime,
+) -> Attachment:
+    """A vendor uploads a document before submitting; unused, it expires after a day."""
+    vendor_id = _require_vendor(principal)
+    attachment = _new_attachment(
+        principal=principal,
+        vendor_id=vendor_id,
+        request_id=None,
+        document_type=document_type,
+        filename=filename,
+        file=file,
+        description=description,
+        now=now,
+    )
+    session.add(attachment)
+    await store.put(attachment.storage_key, file.data)
+    await session.flush()
+    return attachment
 
 
 async def upload(
@@ -104,16 +180,18 @@ async def upload(
     request_id: uuid.UUID,
     document_type: DocumentType,
     filename: str | None,
-    content: Readable,
+    file: CheckedFile,
     description: str | None,
-    max_bytes: int,
     now: datetime,
 ) -> Attachment:
-    """The request's vendor attaches a document while the request is open (DESIGN §3, §4)."""
-    if principal.role not in VENDOR_ROLES:
-        raise Forbidden(f"The role '{principal.role.value}' may not attach documents.")
-    # Check the file before touching the database: no lock is held while it is read.
-    data, sha256, media_type = await _checked_file(content, max_bytes=max_bytes)
+    """The request's vendor attaches a document while the request is open (DESIGN §3, §4).
+
+    The network's rules run again on lines that waited only for documents: a line they now
+    approve gets its authorization in this call, with no person involved (DESIGN §5).
+    """
+    vendor_id = _require_vendor(principal)
+    # The caller checked the file (``checked_file``) before the database was touched: no lock
+    # is held while it is read.
     request = await submissions_repository.get_readable(
         session, principal, request_id, for_update=True
     )
@@ -124,22 +202,18 @@ async def upload(
             f"The request is {request.status.value}; documents can be attached only while it "
             "is in review or pended."
         )
-    attachment_id = uuid.uuid4()
-    attachment = Attachment(
-        id=attachment_id,
+    attachment = _new_attachment(
+        principal=principal,
+        vendor_id=vendor_id,
         request_id=request.id,
         document_type=document_type,
-        filename=safe_filename(filename, media_type=media_type, fallback=document_type.value),
-        content_type=media_type,
-        size_bytes=len(data),
-        sha256=sha256,
-        storage_key=f"attachment/{attachment_id}",
+        filename=filename,
+        file=file,
         description=description,
-        uploaded_at=now,
-        uploaded_by=principal.subject,
+        now=now,
     )
     session.add(attachment)
-    await store.put(attachment.storage_key, data)
+    await store.put(attachment.storage_key, file.data)
     await events.record(
         session,
         request,
@@ -148,20 +222,59 @@ async def upload(
         now,
         from_status=None,
         to_status=None,
-        data={"attachment_id": str(attachment_id), "document_type": document_type.value},
+        data={"attachment_id": str(attachment.id), "document_type": document_type.value},
     )
     await session.flush()
-    if request.status is RequestStatus.IN_REVIEW:
-        # A document the rules asked for is now on file: waiting_on stops asking for it.
-        waiting = await submission_service.waiting_on(session, request)
-        if waiting != request.waiting_on:
-            request.waiting_on = waiting
-            request.updated_at = now
-            await session.flush()
+    await documents.documents_arrived(session, request, attachment=attachment, now=now)
     audit.info(
-        "attachment %s added to request %s by %s", attachment_id, request.id, principal.subject
+        "attachment %s added to request %s by %s", attachment.id, request.id, principal.subject
     )
     return attachment
+
+
+async def claim_for_submission(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    attachment_ids: list[uuid.UUID],
+    now: datetime,
+) -> list[Attachment]:
+    """The vendor's own unexpired uploads not attached to any request, in the order named.
+
+    A 422 naming ``attachment_ids[i]`` otherwise; another vendor's upload is reported as
+    unknown, so its existence does not leak.
+    """
+    if not attachment_ids:
+        return []
+    vendor_id = _require_vendor(principal)
+    found = {a.id: a for a in await repository.get_many(session, attachment_ids)}
+    out: list[Attachment] = []
+    for i, attachment_id in enumerate(attachment_ids):
+        where = f"attachment_ids[{i}]"
+        attachment = found.get(attachment_id)
+        if attachment is None or attachment.vendor_id != vendor_id:
+            raise InvalidInput(where, "is not a document you uploaded", code="unknown_attachment")
+        if attachment.request_id is not None:
+            raise InvalidInput(where, "is already attached to a request", code="attachment_in_use")
+        if attachment.expires_at is not None and attachment.expires_at <= now:
+            raise InvalidInput(
+                where,
+                "has expired (uploads not named in a submission are kept for a day); "
+                "upload it again",
+                code="attachment_expired",
+            )
+        out.append(attachment)
+    return out
+
+
+async def purge_expired(session: AsyncSession, *, store: BlobStore, now: datetime) -> int:
+    """Delete uploads that no submission named within their lifetime (metadata and bytes)."""
+    expired = await repository.expired_unattached(session, now, limit=PURGE_BATCH)
+    for attachment in expired:
+        await store.delete(attachment.storage_key)
+        await session.delete(attachment)
+    await session.flush()
+    return len(expired)
 
 
 async def _ensure_readable(
@@ -177,6 +290,18 @@ async def list_attachments(
     """The attachments of a request the principal may read, oldest first."""
     await _ensure_readable(session, principal, request_id)
     return await repository.list_for_request(session, request_id)
+
+
+async def get_own_upload(
+    session: AsyncSession, *, principal: Principal, attachment_id: uuid.UUID
+) -> Attachment:
+    """One of the vendor's own uploads (attached to a request or not); 404 otherwise."""
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None or principal.vendor_id is None:
+        raise AttachmentNotFound()
+    if principal.role not in VENDOR_ROLES or attachment.vendor_id != principal.vendor_id:
+        raise AttachmentNotFound()
+    return attachment
 
 
 async def content(

@@ -7,6 +7,7 @@ focus groups describe); the others authorize item by item, with 90-day periods, 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 LIFELONG_PREFIXES = ["G80", "Q05", "E84", "E10", "G12", "G71", "Q78", "Q74", "G82", "Z93"]
@@ -60,6 +61,9 @@ CHOC_CSAGS: list[dict[str, Any]] = [
             _item("E0642", 1),
         ],
         "requires_in_network_vendor": True,
+        # A wheelchair or seating system is approved only with its prescription and seating
+        # evaluation on file; orthoses need neither.
+        "documents_waived": False,
         "citation": "CHOC Health Alliance CSAG list (illustrative)",
     },
     {
@@ -90,6 +94,8 @@ CHOC_CSAGS: list[dict[str, Any]] = [
             _item("E0483", 1, 365),
         ],
         "requires_in_network_vendor": False,
+        # The CF centre's standing orders are on file with the network: no letter per vest.
+        "documents_waived": True,
         "citation": "CHOC Health Alliance CSAG list (illustrative)",
     },
     {
@@ -177,7 +183,7 @@ def ruleset_for(network_code: str, *, expedited_hours: int = 72) -> dict[str, An
             lifelong_days=180,
             expedited_hours=expedited_hours,
         )
-        doc["csags"] = CHOC_CSAGS
+        doc["csags"] = copy.deepcopy(CHOC_CSAGS)
         return doc
     if network_code == "prospect":
         return _base(

@@ -1,12 +1,7 @@
 """Errors of the review use cases."""
 
-from dme_portal.errors import Conflict, DomainError, Forbidden
-
-
-class PreconditionRequired(DomainError):
-    status = 428
-    code = "precondition_required"
-    title = "If-Match is required"
+from dme_portal.errors import Conflict, Forbidden
+from dme_portal.errors import PreconditionRequired as PreconditionRequired
 
 
 class AlreadyDecided(Conflict):

@@ -13,6 +13,9 @@
 | request modified        | A6        |                       |
 | request in_review/pended | A4       |                       |
 | request cancelled       | C         | cancelled             |
+| line of a cancelled request, undecided or its authorization void | C | cancelled |
+
+A line that needed no authorization keeps NA when its request is cancelled: that stays true.
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ REQUEST_CODES: dict[RequestStatus, str] = {
 }
 
 
-def line_code(outcome: LineOutcome | None) -> str:
-    """HCR01 for one line's outcome."""
+def line_code(outcome: LineOutcome | None, *, cancelled: bool = False) -> str:
+    """HCR01 for one line's outcome; a cancelled request certifies nothing (its lines are C)."""
+    if cancelled and outcome is not LineOutcome.NOT_REQUIRED:
+        return "C"
     return LINE_CODES[outcome]
 
 

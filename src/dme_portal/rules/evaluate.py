@@ -19,6 +19,8 @@ class RuleOutcome(StrEnum):
     APPROVED = "approved"
     NOT_REQUIRED = "not_required"
     NEEDS_REVIEW = "needs_review"
+    # A CSAG approves the line as soon as its required documents are on file.
+    AWAITING_DOCUMENTS = "awaiting_documents"
 
 
 class Reason(NamedTuple):
@@ -157,6 +159,8 @@ def _evaluate_line(
         reasons: list[Reason],
         start: date | None = None,
         end: date | None = None,
+        *,
+        waived: bool = False,
     ) -> LineEvaluation:
         return LineEvaluation(
             line.line_number,
@@ -165,7 +169,7 @@ def _evaluate_line(
             tuple(reasons),
             tuple(trace),
             required,
-            missing,
+            () if waived else missing,
             start,
             end,
         )
@@ -194,6 +198,7 @@ def _evaluate_line(
     brand_missing_reason = bool(rules.require_brand_reason and line.brand and not line.brand_reason)
     candidates = _candidates(line, prefixes, rules)
     failures: list[Reason] = []
+    awaiting: CsagEntry | None = None
     for entry in candidates:
         allowed = _allowed_days(rules, lifelong, entry.item.max_period_days)
         problems = _csag_failures(entry, line, facts, allowed)
@@ -206,7 +211,28 @@ def _evaluate_line(
             failures = failures or [_brand_reason(line)]
             trace.append(TraceStep(rule, False, failures[0].message))
             continue
+        if missing and not entry.csag.documents_waived:
+            # Documentation rules bind rule approvals too (DESIGN §5): wait for the documents.
+            awaiting = awaiting or entry
+            trace.append(
+                TraceStep(
+                    rule,
+                    False,
+                    f"{entry.csag.name} pre-approves {line.hcpcs} for these diagnoses once "
+                    f"{_words(missing)} {'is' if len(missing) == 1 else 'are'} on file.",
+                )
+            )
+            continue
         end = line.start_date + timedelta(days=allowed - 1)
+        if missing:
+            trace.append(
+                TraceStep(
+                    "documents_waived",
+                    True,
+                    f"{entry.csag.name} waives the documents the network otherwise asks for "
+                    f"({_words(missing)}).",
+                )
+            )
         trace.append(
             TraceStep(
                 rule,
@@ -217,7 +243,15 @@ def _evaluate_line(
                 f"{', lifelong condition' if lifelong else ''}).",
             )
         )
-        return result(RuleOutcome.APPROVED, rule, [], line.start_date, end)
+        return result(RuleOutcome.APPROVED, rule, [], line.start_date, end, waived=True)
+
+    if awaiting is not None:
+        reason = Reason(
+            "documents_missing",
+            f"Send {_words(missing)} for {line.hcpcs}: {awaiting.csag.name} approves it "
+            "as soon as the documents are on file, with no reviewer.",
+        )
+        return result(RuleOutcome.AWAITING_DOCUMENTS, None, [reason])
 
     reasons = list(failures)
     if not candidates:
@@ -240,8 +274,7 @@ def _evaluate_line(
             )
         )
     if missing:
-        words = ", ".join(_DOC_WORDS[d] for d in missing)
-        reasons.append(Reason("documents_missing", f"Send {words} for {line.hcpcs}."))
+        reasons.append(Reason("documents_missing", f"Send {_words(missing)} for {line.hcpcs}."))
     if brand_missing_reason and not any(r.code == "brand_reason_required" for r in reasons):
         reasons.append(_brand_reason(line))
     if not line.in_network and rules.requires_letter_of_agreement:
@@ -255,6 +288,10 @@ def _evaluate_line(
         )
     trace.extend(TraceStep("review", False, r.message) for r in reasons if r not in failures)
     return result(RuleOutcome.NEEDS_REVIEW, None, reasons)
+
+
+def _words(documents: tuple[DocumentType, ...]) -> str:
+    return ", ".join(_DOC_WORDS[d] for d in documents)
 
 
 def _brand_reason(line: LineFacts) -> Reason:

@@ -66,6 +66,12 @@ class Csag(_Doc):
         default=False, description="The network's case manager must assign the member first."
     )
     requires_in_network_vendor: StrictBool = True
+    documents_waived: StrictBool = Field(
+        default=False,
+        description="The network approves this CSAG's items without the documents its "
+        "documentation rules ask for (the trace says so). By default a line is approved by "
+        "rules only once its required documents are on file.",
+    )
     citation: str | None = Field(default=None, max_length=500)
 
 
@@ -139,6 +145,15 @@ class RuleSet(_Doc):
         return self
 
 
+def _documentation_applies(rs: RuleSet, code: str) -> bool:
+    known = hcpcs.lookup(code)
+    category = known.category if known else None
+    return any(
+        doc.hcpcs == code or (category is not None and doc.category == category)
+        for doc in rs.documentation
+    )
+
+
 def consistency_problems(rs: RuleSet) -> list[tuple[str, str]]:
     """What contradicts itself or names unknown codes, as (field path, message) pairs."""
     out: list[str] = []
@@ -184,6 +199,14 @@ def consistency_problems(rs: RuleSet) -> list[tuple[str, str]]:
                     f"{where}: {item.hcpcs} is also on the no-authorization list with a "
                     "different limit; keep it in one place"
                 )
+    for i, csag in enumerate(rs.csags):
+        if csag.documents_waived and not any(
+            _documentation_applies(rs, item.hcpcs) for item in csag.items
+        ):
+            out.append(
+                f"csags[{i}].documents_waived: no documentation rule applies to this CSAG's "
+                "items, so there is nothing to waive; remove the waiver"
+            )
     for i, limit in enumerate(rs.quantity_limits):
         check_code(f"quantity_limits[{i}]", limit.hcpcs)
     for i, doc in enumerate(rs.documentation):

@@ -115,10 +115,17 @@ class CoverageLine(BaseModel):
     line_number: int
     hcpcs: str
     authorization_required: bool
-    would_be_approved: bool
+    would_be_approved: bool = Field(
+        description="True when the rules would approve the line now, with the documents named "
+        "in `attachment_ids`."
+    )
     outcome: RuleOutcome
     decided_by: str | None
     documents_required: list[DocumentType]
+    documents_missing: list[DocumentType] = Field(
+        description="Required documents not among `attachment_ids`: upload them first, or "
+        "after submitting (an `awaiting_documents` line is approved when they arrive)."
+    )
     reasons: list[ReasonRead]
     trace: list[TraceRead]
     authorized_start: date | None

@@ -24,7 +24,7 @@ from dme_portal.networks.models import Network
 from dme_portal.rules.compile import CompiledRuleSet
 from dme_portal.rules.evaluate import Evaluation, evaluate
 from dme_portal.rules.facts import LineFacts, RequestFacts
-from dme_portal.rules.ruleset import RuleSet, consistency_problems
+from dme_portal.rules.ruleset import DocumentType, RuleSet, consistency_problems
 from dme_portal.rulesets import registry, repository
 from dme_portal.rulesets.diff import diff as diff_documents
 from dme_portal.rulesets.exceptions import (
@@ -213,14 +213,25 @@ async def evaluate_request(
     on: date,
     diagnoses: tuple[str, ...],
     lines: tuple[LineFacts, ...],
+    documents: frozenset[DocumentType] = frozenset(),
+    version: int | None = None,
 ) -> tuple[CompiledRuleSet | None, Evaluation | None]:
-    """Run the network's current ruleset on a request (None when it has none)."""
-    found = await repository.current_version(session, network_id)
+    """Run the network's ruleset (current, or the given version) on a request.
+
+    None when the network has none. ``documents`` are the document types on file.
+    """
+    found = (
+        await repository.current_version(session, network_id)
+        if version is None
+        else await repository.get_version(session, network_id, version)
+    )
     if found is None:
         return None, None
     rules = registry.compiled(network_id, found.version, found.document)
     assigned = await repository.active_csags(session, network_id, member_id, on)
-    facts = RequestFacts(diagnoses=diagnoses, lines=lines, csag_assignments=assigned)
+    facts = RequestFacts(
+        diagnoses=diagnoses, lines=lines, csag_assignments=assigned, documents=documents
+    )
     return rules, evaluate(facts, rules)
 
 

@@ -12,6 +12,8 @@ class SlaState(StrEnum):
     BREACHED = "breached"
     MET = "met"
     MISSED = "missed"
+    # Withdrawn by the vendor before a decision: the clock neither met nor missed.
+    CANCELLED = "cancelled"
 
 
 def due_at(

@@ -170,6 +170,22 @@ async def sweep(db: Database, *, now: datetime, batch: int = 500) -> SweepResult
             return total
 
 
+async def purge_uploads(db: Database, *, now: datetime) -> int:
+    """Delete uploads no submission named within their lifetime, one transaction per batch."""
+    from dme_portal.attachments import service as attachment_service
+    from dme_portal.attachments.storage import DatabaseBlobStore
+
+    total = 0
+    while True:
+        async with unit_of_work(db) as session:
+            purged = await attachment_service.purge_expired(
+                session, store=DatabaseBlobStore(session), now=now
+            )
+        total += purged
+        if purged < attachment_service.PURGE_BATCH:
+            return total
+
+
 async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) -> None:
     """Sweep every ``interval_seconds`` until cancelled (the worker process or in-process)."""
     while True:
@@ -179,4 +195,10 @@ async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) ->
                 log.info("sla sweep: %d at risk, %d breached", result.at_risk, result.breached)
         except Exception:
             log.exception("sla sweep failed; retrying next interval")
+        try:
+            purged = await purge_uploads(db, now=clock.now())
+            if purged:
+                log.info("purged %d expired uploads never named in a submission", purged)
+        except Exception:
+            log.exception("upload purge failed; retrying next interval")
         await asyncio.sleep(interval_seconds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
@@ -12,10 +14,10 @@ from dme_portal.submissions.schemas import AuthorizationRequestCreate, NetworkRe
 
 
 async def check(
-    session: AsyncSession, *, principal: Principal, body: AuthorizationRequestCreate
+    session: AsyncSession, *, principal: Principal, body: AuthorizationRequestCreate, now: datetime
 ) -> CoverageCheckResult:
     """Does each line need authorization here, what documents, would it be approved now?"""
-    routed = await submission_service.route(session, principal=principal, body=body)
+    routed = await submission_service.route(session, principal=principal, body=body, now=now)
     lines: list[CoverageLine] = []
     results = routed.evaluation.lines if routed.evaluation else None
     for i, (line, status) in enumerate(zip(body.lines, routed.contract_statuses, strict=True)):
@@ -30,6 +32,7 @@ async def check(
                     outcome=RuleOutcome.NEEDS_REVIEW,
                     decided_by=None,
                     documents_required=[],
+                    documents_missing=[],
                     reasons=[
                         ReasonRead(
                             code="no_ruleset",
@@ -53,6 +56,7 @@ async def check(
                 outcome=result.outcome,
                 decided_by=result.decided_by,
                 documents_required=list(result.documents_required),
+                documents_missing=list(result.documents_missing),
                 reasons=[ReasonRead(code=r.code, message=r.message) for r in result.reasons],
                 trace=[
                     TraceRead(rule=t.rule, passed=t.passed, message=t.message) for t in result.trace

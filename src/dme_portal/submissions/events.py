@@ -49,3 +49,31 @@ async def record(
             data=data or {},
         )
     )
+
+
+async def record_rules(
+    session: AsyncSession,
+    request: AuthorizationRequest,
+    kind: str,
+    now: datetime,
+    *,
+    from_status: RequestStatus | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Add an event of the network's rules (the actor is the ruleset version, not a person)."""
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            sequence=await repository.next_event_sequence(session, request.id),
+            occurred_at=now,
+            kind=kind,
+            actor_type=ActorType.RULES,
+            actor_id=f"ruleset:v{request.ruleset_version}",
+            actor_role="rules",
+            from_status=from_status,
+            to_status=request.status,
+            reason=reason,
+            data=data or {},
+        )
+    )

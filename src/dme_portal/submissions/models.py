@@ -65,6 +65,13 @@ class LineOutcome(StrEnum):
     NOT_REQUIRED = "not_required"
 
 
+class AuthorizationState(StrEnum):
+    """Whether an issued authorization is in force (DESIGN §8; renewals and expiry to come)."""
+
+    ACTIVE = "active"
+    VOID = "void"
+
+
 class ActorType(StrEnum):
     USER = "user"
     CLIENT = "client"
@@ -178,9 +185,15 @@ class RequestLine(UUIDPk, Base):
     rule_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     rule_trace: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     documents_required: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Of those, the ones not on file when the rules last ran (a line waits for them).
+    documents_missing: Mapped[list[str]] = mapped_column(JSON, default=list)
     authorization_number: Mapped[str | None] = mapped_column(String(24), unique=True)
     authorized_start: Mapped[date | None] = mapped_column(Date)
     authorized_end: Mapped[date | None] = mapped_column(Date)
+    # Set with the authorization number: active, or void once the request is cancelled.
+    authorization_state: Mapped[AuthorizationState | None] = mapped_column(
+        str_enum(AuthorizationState)
+    )
     # A reviewer's decision: the approved quantity (less when modified) and the reason.
     approved_quantity: Mapped[int | None] = mapped_column(Integer)
     decision_reason_code: Mapped[str | None] = mapped_column(String(40))

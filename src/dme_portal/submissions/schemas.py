@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    field_validator,
 )
 
 from dme_portal.codes import cin as cin_codes
@@ -23,6 +24,7 @@ from dme_portal.sla.policy import SlaState
 from dme_portal.submissions.models import (
     Acquisition,
     ActorType,
+    AuthorizationState,
     LineOutcome,
     RequestKind,
     RequestStatus,
@@ -164,6 +166,19 @@ class AuthorizationRequestCreate(_Strict):
     diagnoses: list[Icd10Code] = Field(min_length=1, max_length=12)
     lines: list[LineCreate] = Field(min_length=1, max_length=50)
     notes: Text | None = Field(default=None, max_length=4000)
+    attachment_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Documents uploaded first with `POST /v1/attachments`: they are attached "
+        "to the new request and count for the network's documentation rules at once.",
+    )
+
+    @field_validator("attachment_ids")
+    @classmethod
+    def _distinct_attachments(cls, value: list[uuid.UUID]) -> list[uuid.UUID]:
+        if len(set(value)) != len(value):
+            raise ValueError("names the same attachment twice")
+        return value
 
 
 class CancelBody(_Strict):
@@ -184,17 +199,26 @@ class RuleTraceStep(BaseModel):
 class LineRules(BaseModel):
     """What the network's rules said about the line at submission."""
 
-    outcome: str = Field(description="approved, not_required or needs_review")
+    outcome: str = Field(
+        description="approved, not_required, needs_review, or awaiting_documents (the rules "
+        "approve the line as soon as the documents in `documents_missing` are on file)"
+    )
     decided_by: str | None = Field(description="The rule that decided, e.g. `csag:cp-orthotics`.")
     reasons: list[RuleReason]
     trace: list[RuleTraceStep]
     documents_required: list[str]
+    documents_missing: list[str] = Field(
+        description="Required documents not on file yet (empty once the line is decided)."
+    )
 
 
 class LineAuthorization(BaseModel):
     number: str
     start_date: date
     end_date: date
+    state: AuthorizationState = Field(
+        description="`active` while in force; `void` once its request was cancelled."
+    )
 
 
 class LineRead(BaseModel):
@@ -217,7 +241,10 @@ class LineRead(BaseModel):
         description="The vendor's contract with the network on the line's start date."
     )
     outcome: LineOutcome | None
-    x12_action_code: str = Field(description="X12 278 HCR01: A1, A3, A4 (pending), A6 or NA.")
+    x12_action_code: str = Field(
+        description="X12 278 HCR01: A1, A3, A4 (pending), A6, NA, or C when the request was "
+        "cancelled (its authorizations are void)."
+    )
     approved_quantity: int | None
     decision_reason_code: str | None
     decision_reason: str | None

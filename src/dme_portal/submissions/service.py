@@ -6,12 +6,19 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
 from dme_portal.codes import hcpcs
-from dme_portal.errors import InvalidInput, PreconditionFailed, Unauthorized, etag_matches
+from dme_portal.errors import (
+    InvalidInput,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    etag_matches,
+)
 from dme_portal.members.models import Member
 from dme_portal.networks.models import Network
 from dme_portal.review import x12
@@ -21,13 +28,14 @@ from dme_portal.rules.facts import LineFacts
 from dme_portal.rulesets import service as rulesets_service
 from dme_portal.sla import policy
 from dme_portal.sla import service as sla_service
-from dme_portal.submissions import changes, repository, waiting
+from dme_portal.submissions import changes, duplicates, repository, waiting
 from dme_portal.submissions import events as timeline
 from dme_portal.submissions.events import actor_of
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
 from dme_portal.submissions.models import (
     ActorType,
     AuthorizationRequest,
+    AuthorizationState,
     LineOutcome,
     RequestDiagnosis,
     RequestEvent,
@@ -46,6 +54,9 @@ from dme_portal.submissions.schemas import (
     RuleTraceStep,
 )
 from dme_portal.vendors.models import ContractStatus, Vendor
+
+if TYPE_CHECKING:
+    from dme_portal.attachments.models import Attachment
 
 
 def etag_of(request: AuthorizationRequest) -> str:
@@ -95,6 +106,7 @@ class Routed:
     contract_statuses: tuple[ContractStatus, ...]
     rules: CompiledRuleSet | None
     evaluation: Evaluation | None
+    attachments: tuple[Attachment, ...] = ()
 
     def at_risk_fraction(self, default: float) -> float:
         return self.rules.sla.at_risk_fraction if self.rules is not None else default
@@ -109,9 +121,14 @@ class Routed:
 
 
 async def route(
-    session: AsyncSession, *, principal: Principal, body: AuthorizationRequestCreate
+    session: AsyncSession, *, principal: Principal, body: AuthorizationRequestCreate, now: datetime
 ) -> Routed:
-    """Validate, find the member's network on the start date, and run its rules."""
+    """Validate, find the member's network on the start date, and run its rules.
+
+    The documents named in ``attachment_ids`` count as on file for the rules.
+    """
+    from dme_portal.attachments import service as attachment_service
+
     assert principal.vendor_id is not None
     _check_periods(body)
     _check_urgency(body)
@@ -143,7 +160,7 @@ async def route(
         LineFacts(
             line_number=i + 1,
             hcpcs=ln.hcpcs,
-            category=_category(ln.hcpcs),
+            category=category_of(ln.hcpcs),
             modifiers=tuple(ln.modifiers),
             quantity=ln.quantity,
             frequency=ln.frequency.value,
@@ -155,6 +172,9 @@ async def route(
         )
         for i, (ln, status) in enumerate(zip(body.lines, statuses, strict=True))
     )
+    attachments = await attachment_service.claim_for_submission(
+        session, principal=principal, attachment_ids=body.attachment_ids, now=now
+    )
     rules, evaluation = await rulesets_service.evaluate_request(
         session,
         network_id=network.id,
@@ -162,11 +182,12 @@ async def route(
         on=start,
         diagnoses=tuple(body.diagnoses),
         lines=facts,
+        documents=frozenset(a.document_type for a in attachments),
     )
-    return Routed(member, network, statuses, rules, evaluation)
+    return Routed(member, network, statuses, rules, evaluation, tuple(attachments))
 
 
-def _category(code: str) -> str:
+def category_of(code: str) -> str:
     found = hcpcs.lookup(code)
     return found.category if found else "other"
 
@@ -176,7 +197,8 @@ def authorization_number(network: Network) -> str:
     return f"{network.code[:6].upper()}-{secrets.token_hex(5).upper()}"
 
 
-def _apply_rules(line: RequestLine, result: LineEvaluation | None, network: Network) -> None:
+def apply_rules(line: RequestLine, result: LineEvaluation | None, network: Network) -> None:
+    """Record the rules' outcome on a line; an approval issues its authorization."""
     if result is None:
         return
     line.rule_outcome = result.outcome.value
@@ -186,6 +208,7 @@ def _apply_rules(line: RequestLine, result: LineEvaluation | None, network: Netw
         {"rule": t.rule, "passed": t.passed, "message": t.message} for t in result.trace
     ]
     line.documents_required = [d.value for d in result.documents_required]
+    line.documents_missing = [d.value for d in result.documents_missing]
     if result.outcome is RuleOutcome.NOT_REQUIRED:
         line.outcome = LineOutcome.NOT_REQUIRED
     elif result.outcome is RuleOutcome.APPROVED:
@@ -193,6 +216,7 @@ def _apply_rules(line: RequestLine, result: LineEvaluation | None, network: Netw
         line.authorization_number = authorization_number(network)
         line.authorized_start = result.authorized_start
         line.authorized_end = result.authorized_end
+        line.authorization_state = AuthorizationState.ACTIVE
 
 
 async def submit(
@@ -204,9 +228,12 @@ async def submit(
     default_at_risk_fraction: float,
 ) -> AuthorizationRequest:
     """Route to the member's network, apply its rules, start the SLA clock, record events."""
-    routed = await route(session, principal=principal, body=body)
+    routed = await route(session, principal=principal, body=body, now=now)
     network = routed.network
     assert principal.vendor_id is not None
+    await duplicates.refuse_overlaps(
+        session, principal=principal, member_id=routed.member.id, body=body
+    )
     request = AuthorizationRequest(
         id=uuid.uuid4(),
         vendor_id=principal.vendor_id,
@@ -260,8 +287,9 @@ async def submit(
             rule_reasons=[],
             rule_trace=[],
             documents_required=[],
+            documents_missing=[],
         )
-        _apply_rules(row, result, network)
+        apply_rules(row, result, network)
         request.lines.append(row)
     request.diagnoses = [
         RequestDiagnosis(sequence=i + 1, code=code) for i, code in enumerate(body.diagnoses)
@@ -271,10 +299,15 @@ async def submit(
         request.decided_at = now
         request.decided_by = ActorType.RULES.value
         request.sla_state = "met"
-    request.waiting_on = describe_waiting(request, documents_on_file=frozenset())
+    request.waiting_on = describe_waiting(
+        request, documents_on_file=frozenset(a.document_type.value for a in routed.attachments)
+    )
     session.add(request)
-    await session.flush()  # the events reference the request row
-    session.add_all(_submission_events(request, principal, now))
+    await session.flush()  # the events and attachments reference the request row
+    for attachment in routed.attachments:
+        attachment.request_id = request.id
+        attachment.expires_at = None
+    session.add_all(_submission_events(request, principal, now, body.attachment_ids))
     await changes.record(session, request, "submitted", now)
     await session.flush()
     return request
@@ -305,7 +338,10 @@ def describe_waiting(request: AuthorizationRequest, *, documents_on_file: frozen
 
 
 def _submission_events(
-    request: AuthorizationRequest, principal: Principal, now: datetime
+    request: AuthorizationRequest,
+    principal: Principal,
+    now: datetime,
+    attachment_ids: list[uuid.UUID],
 ) -> list[RequestEvent]:
     events = [
         RequestEvent(
@@ -322,6 +358,7 @@ def _submission_events(
             data={
                 "network_id": str(request.network_id),
                 "due_at": request.due_at.isoformat(),
+                "attachment_ids": [str(a) for a in attachment_ids],
                 "out_of_network_lines": [
                     ln.line_number
                     for ln in request.lines
@@ -387,7 +424,15 @@ async def cancel(
     reason: str | None,
     now: datetime,
 ) -> AuthorizationRequest:
-    """The vendor withdraws a request that is not decided yet."""
+    """The vendor withdraws a request that is not decided yet; what it authorized is void.
+
+    Lines the rules approved before the withdrawal lose their authorization (``void``): a
+    cancelled request has nothing in force, and its SLA clock is neither met nor missed.
+    """
+    if if_match is None:
+        raise PreconditionRequired(
+            "Send If-Match with the ETag of the request you read (GET it first)."
+        )
     request = await repository.get_readable(session, principal, request_id, for_update=True)
     if request is None:
         raise RequestNotFound()
@@ -398,6 +443,12 @@ async def cancel(
     previous = request.status
     request.status = RequestStatus.CANCELLED
     request.updated_at = now
+    request.sla_state = policy.SlaState.CANCELLED.value
+    voided = []
+    for line in request.lines:
+        if line.authorization_state is AuthorizationState.ACTIVE:
+            line.authorization_state = AuthorizationState.VOID
+            voided.append(line.authorization_number)
     sla_service.resume(request, now)
     await sla_service.resolve_escalations(session, request, now)
     request.waiting_on = waiting.describe(request.status, network_name=request.network.name)
@@ -410,6 +461,7 @@ async def cancel(
         from_status=previous,
         to_status=request.status,
         reason=reason,
+        data={"voided_authorizations": voided},
     )
     await changes.record(session, request, "cancelled", now)
     await session.flush()
@@ -418,14 +470,18 @@ async def cancel(
 
 def to_read(request: AuthorizationRequest, *, now: datetime) -> AuthorizationRequestRead:
     """The API view of a request, with its SLA state at ``now``."""
-    sla_state = policy.state_at(
-        now=request.paused_since or now,
-        due=request.due_at,
-        at_risk=request.at_risk_at,
-        # A cancelled request's clock stops when it is cancelled (it never breaches).
-        decided_at=request.decided_at
-        or (request.updated_at if request.status is RequestStatus.CANCELLED else None),
+    # A cancelled request's clock is neither met nor missed: nothing was decided.
+    sla_state = (
+        policy.SlaState.CANCELLED
+        if request.status is RequestStatus.CANCELLED
+        else policy.state_at(
+            now=request.paused_since or now,
+            due=request.due_at,
+            at_risk=request.at_risk_at,
+            decided_at=request.decided_at,
+        )
     )
+    cancelled = request.status is RequestStatus.CANCELLED
     lines = []
     for line in request.lines:
         code = hcpcs.lookup(line.hcpcs)
@@ -448,7 +504,7 @@ def to_read(request: AuthorizationRequest, *, now: datetime) -> AuthorizationReq
                 brand_reason=line.brand_reason,
                 contract_status=line.contract_status,
                 outcome=line.outcome,
-                x12_action_code=x12.line_code(line.outcome),
+                x12_action_code=x12.line_code(line.outcome, cancelled=cancelled),
                 approved_quantity=line.approved_quantity,
                 decision_reason_code=line.decision_reason_code,
                 decision_reason=line.decision_reason,
@@ -457,6 +513,7 @@ def to_read(request: AuthorizationRequest, *, now: datetime) -> AuthorizationReq
                     number=line.authorization_number,
                     start_date=line.authorized_start,
                     end_date=line.authorized_end,
+                    state=line.authorization_state or AuthorizationState.ACTIVE,
                 )
                 if line.authorization_number and line.authorized_start and line.authorized_end
                 else None,
@@ -501,4 +558,5 @@ def _line_rules(line: RequestLine) -> LineRules | None:
         reasons=[RuleReason.model_validate(r) for r in line.rule_reasons],
         trace=[RuleTraceStep.model_validate(t) for t in line.rule_trace],
         documents_required=list(line.documents_required),
+        documents_missing=list(line.documents_missing) if line.outcome is None else [],
     )

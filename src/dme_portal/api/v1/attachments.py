@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive
 
+from dme_portal.api import idempotent
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, SettingsDep
+from dme_portal.api.idempotent import REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.problem import problem_responses
 from dme_portal.attachments import service as attachment_service
 from dme_portal.attachments.exceptions import AttachmentTooLarge
@@ -110,18 +114,51 @@ BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
 _MEDIA_TYPES = ", ".join(m.value for m in MediaType)
 
 
+_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 428),
+    400: {**problem_responses(400)[400], "description": "The multipart body is malformed"},
+    415: {
+        **problem_responses(415)[415],
+        "description": "The file is not a PDF, PNG, JPEG or TIFF (judged by its content)",
+    },
+}
+FileField = Annotated[
+    UploadFile, File(description=f"The document: {_MEDIA_TYPES}, identified by its content.")
+]
+DescriptionField = Annotated[
+    str | None, Form(max_length=DESCRIPTION_MAX_LENGTH), AfterValidator(clean_description)
+]
+
+
+async def _claim_upload(
+    session: SessionDep,
+    principal: Principal,
+    key: str | None,
+    operation: str,
+    file: attachment_service.CheckedFile,
+    filename: str | None,
+    document_type: DocumentType,
+    description: str | None,
+    now: datetime,
+) -> idempotent.Claim:
+    # The same bytes, name, type and description under the same key are the same upload.
+    payload = {
+        "sha256": file.sha256,
+        "filename": filename,
+        "document_type": document_type.value,
+        "description": description,
+    }
+    return await idempotent.claim(
+        session, principal=principal, key=key, operation=operation, payload=payload, now=now
+    )
+
+
 @router.post(
     "",
     status_code=201,
     response_model=AttachmentRead,
-    responses={
-        **problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
-        400: {**problem_responses(400)[400], "description": "The multipart body is malformed"},
-        415: {
-            **problem_responses(415)[415],
-            "description": "The file is not a PDF, PNG, JPEG or TIFF (judged by its content)",
-        },
-    },
+    openapi_extra=REQUIRES_KEY,
+    responses=_UPLOAD_RESPONSES,
     summary="Attach a document to a request",
 )
 async def upload(
@@ -131,22 +168,34 @@ async def upload(
     store: BlobStoreDep,
     clock: ClockDep,
     settings: SettingsDep,
-    file: Annotated[
-        UploadFile,
-        File(description=f"The document: {_MEDIA_TYPES}, identified by its content."),
-    ],
+    file: FileField,
     document_type: Annotated[DocumentType, Form()],
-    description: Annotated[
-        str | None,
-        Form(max_length=DESCRIPTION_MAX_LENGTH),
-        AfterValidator(clean_description),
-    ] = None,
-) -> AttachmentRead:
+    description: DescriptionField = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """The request's vendor attaches a document while the request is in review or pended.
 
     The type is sniffed from the bytes; the declared Content-Type and the file name's
-    extension are ignored. The upload is recorded on the request's timeline.
+    extension are ignored. The upload is recorded on the request's timeline. When the document
+    completes what the network's rules ask for, the lines the rules then approve get their
+    authorization in this call. Retried with the same Idempotency-Key, it answers as the first
+    time and stores nothing new.
     """
+    now = clock.now()
+    checked = await attachment_service.checked_file(file, max_bytes=settings.attachments.max_bytes)
+    claimed = await _claim_upload(
+        session,
+        principal,
+        idempotency_key,
+        f"attachment.upload:{request_id}",
+        checked,
+        file.filename,
+        document_type,
+        description,
+        now,
+    )
+    if claimed.replay is not None:
+        return claimed.replay
     attachment = await attachment_service.upload(
         session,
         store=store,
@@ -154,12 +203,100 @@ async def upload(
         request_id=request_id,
         document_type=document_type,
         filename=file.filename,
-        content=file,
+        file=checked,
         description=description,
-        max_bytes=settings.attachments.max_bytes,
-        now=clock.now(),
+        now=now,
     )
-    return AttachmentRead.model_validate(attachment)
+    payload = AttachmentRead.model_validate(attachment).model_dump(mode="json")
+    await claimed.complete(session, status=201, body=payload, location=None)
+    return JSONResponse(payload, status_code=201)
+
+
+unattached_router = APIRouter(
+    prefix="/attachments", tags=["attachments"], route_class=BodyCappedRoute
+)
+
+
+@unattached_router.post(
+    "",
+    status_code=201,
+    response_model=AttachmentRead,
+    openapi_extra=REQUIRES_KEY,
+    responses={
+        201: {
+            "description": "Stored; name its id in `attachment_ids` when you submit",
+            "headers": {
+                "Location": {"description": "URL of the upload", "schema": {"type": "string"}}
+            },
+        },
+        **{k: v for k, v in _UPLOAD_RESPONSES.items() if k != 404},
+    },
+    summary="Upload a document before submitting",
+)
+async def upload_unattached(
+    request: Request,
+    principal: VendorPrincipal,
+    session: SessionDep,
+    store: BlobStoreDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    file: FileField,
+    document_type: Annotated[DocumentType, Form()],
+    description: DescriptionField = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Upload a prescription, letter or evaluation first, then name it in the submission's
+    `attachment_ids` (or in a coverage check's) so the network's rules count it at once.
+
+    Same checks and limits as attaching to a request. An upload no submission names is
+    deleted after a day (`expires_at`).
+    """
+    now = clock.now()
+    checked = await attachment_service.checked_file(file, max_bytes=settings.attachments.max_bytes)
+    claimed = await _claim_upload(
+        session,
+        principal,
+        idempotency_key,
+        "attachment.upload",
+        checked,
+        file.filename,
+        document_type,
+        description,
+        now,
+    )
+    if claimed.replay is not None:
+        return claimed.replay
+    attachment = await attachment_service.upload_unattached(
+        session,
+        store=store,
+        principal=principal,
+        document_type=document_type,
+        filename=file.filename,
+        file=checked,
+        description=description,
+        now=now,
+    )
+    payload = AttachmentRead.model_validate(attachment).model_dump(mode="json")
+    location = str(request.url_for("get_upload", attachment_id=attachment.id).path)
+    await claimed.complete(session, status=201, body=payload, location=location)
+    return JSONResponse(payload, status_code=201, headers={"Location": location})
+
+
+@unattached_router.get(
+    "/{attachment_id}",
+    name="get_upload",
+    response_model=AttachmentRead,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Read one of your uploads",
+)
+async def get_upload(
+    attachment_id: uuid.UUID, principal: VendorPrincipal, session: SessionDep
+) -> AttachmentRead:
+    """Your upload's metadata: whether a request holds it yet, and when it expires if not."""
+    found = await attachment_service.get_own_upload(
+        session, principal=principal, attachment_id=attachment_id
+    )
+    return AttachmentRead.model_validate(found)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from dme_portal.api import idempotent
 from dme_portal.api.deps import (
     AnyPrincipal,
     Authenticator,
@@ -17,12 +18,12 @@ from dme_portal.api.deps import (
     SettingsDep,
     require_json,
 )
+from dme_portal.api.idempotent import REQUIRES_IF_MATCH, REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.errors import InvalidInput
-from dme_portal.idempotency import service as idempotency
 from dme_portal.review import service as review_service
 from dme_portal.review.schemas import InformationRequestRead, InformationResponseCreate
 from dme_portal.submissions import repository
@@ -40,19 +41,13 @@ from dme_portal.submissions.schemas import (
 router = APIRouter(prefix="/authorization-requests", tags=["authorization requests"])
 
 VendorPrincipal = Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="A unique key per intended request; a retry with it returns the first answer.",
-    ),
-]
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", max_length=100, description="The ETag you last read."),
+    Header(
+        alias="If-Match",
+        max_length=100,
+        description="Required. The ETag you last read; 428 without it, 412 when stale.",
+    ),
 ]
 
 _ETAG_HEADER = {"ETag": {"description": "The request's version", "schema": {"type": "string"}}}
@@ -63,6 +58,7 @@ _ETAG_HEADER = {"ETag": {"description": "The request's version", "schema": {"typ
     status_code=201,
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
+    openapi_extra=REQUIRES_KEY,
     responses={
         201: {
             "description": "Created (or replayed for a repeated Idempotency-Key)",
@@ -71,7 +67,13 @@ _ETAG_HEADER = {"ETag": {"description": "The request's version", "schema": {"typ
                 **_ETAG_HEADER,
             },
         },
-        **problem_responses(401, 403, 409, 415, 422),
+        **problem_responses(401, 403, 409, 415, 422, 428),
+        409: {
+            **problem_responses(409)[409],
+            "description": "The Idempotency-Key was used with another body, or the member "
+            "already has an open request or an authorization in force for the same code and "
+            "an overlapping period (`authorization_request.duplicate`, naming it)",
+        },
     },
     summary="Submit an authorization request",
 )
@@ -84,24 +86,23 @@ async def submit(
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """The hub routes the request to the member's network and starts the SLA clock."""
+    """The hub routes the request to the member's network and starts the SLA clock.
+
+    Lines a condition-specific group covers are approved at once when their documents are on
+    file (`attachment_ids`); otherwise they wait for the documents (`awaiting_documents`).
+    A second `initial` request for the same member, code and an overlapping period is a 409.
+    """
     now = clock.now()
-    record_id = None
-    if idempotency_key is not None:
-        record_id, stored = await idempotency.claim(
-            session,
-            scope=f"{principal.org_kind.value}:{principal.org_id}",
-            key=idempotency_key,
-            operation="authorization_request.submit",
-            request_hash=idempotency.fingerprint(body.model_dump(mode="json")),
-            now=now,
-        )
-        if stored is not None:
-            headers = {"Idempotent-Replayed": "true"}
-            if stored.location:
-                headers["Location"] = stored.location
-            headers["ETag"] = f'"v{stored.body.get("version", 1)}"'
-            return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+    claimed = await idempotent.claim(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        operation="authorization_request.submit",
+        payload=body.model_dump(mode="json"),
+        now=now,
+    )
+    if claimed.replay is not None:
+        return claimed.replay
     created = await submission_service.submit(
         session,
         principal=principal,
@@ -111,10 +112,7 @@ async def submit(
     )
     payload = submission_service.to_read(created, now=now).model_dump(mode="json")
     location = str(request.url_for("get_authorization_request", request_id=created.id).path)
-    if record_id is not None:
-        await idempotency.complete(
-            session, record_id=record_id, status=201, body=payload, location=location
-        )
+    await claimed.complete(session, status=201, body=payload, location=location)
     return JSONResponse(
         payload,
         status_code=201,
@@ -206,7 +204,8 @@ async def list_events(
     status_code=201,
     response_model=InformationRequestRead,
     dependencies=[Depends(require_json)],
-    responses=problem_responses(401, 403, 404, 409, 415, 422),
+    openapi_extra=REQUIRES_KEY,
+    responses=problem_responses(401, 403, 404, 409, 415, 422, 428),
     summary="Answer the network's request for information",
 )
 async def respond(
@@ -215,21 +214,38 @@ async def respond(
     principal: VendorPrincipal,
     session: SessionDep,
     clock: ClockDep,
-) -> InformationRequestRead:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Text and attachments (uploaded first); the request goes back to review."""
-    answered = await review_service.respond(
-        session, principal=principal, request_id=request_id, body=body, now=clock.now()
+    now = clock.now()
+    claimed = await idempotent.claim(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        operation=f"authorization_request.respond:{request_id}",
+        payload=body.model_dump(mode="json"),
+        now=now,
     )
-    return InformationRequestRead.model_validate(answered, from_attributes=True)
+    if claimed.replay is not None:
+        return claimed.replay
+    answered = await review_service.respond(
+        session, principal=principal, request_id=request_id, body=body, now=now
+    )
+    payload = InformationRequestRead.model_validate(answered, from_attributes=True).model_dump(
+        mode="json"
+    )
+    await claimed.complete(session, status=201, body=payload, location=None)
+    return JSONResponse(payload, status_code=201)
 
 
 @router.post(
     "/{request_id}/cancel",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
+    openapi_extra=REQUIRES_IF_MATCH,
     responses={
         200: {"headers": _ETAG_HEADER},
-        **problem_responses(401, 403, 404, 409, 412, 415, 422),
+        **problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
     },
     summary="Cancel a request that is not decided yet",
 )
@@ -242,7 +258,11 @@ async def cancel(
     body: CancelBody | None = None,
     if_match: IfMatch = None,
 ) -> AuthorizationRequestRead:
-    """Only the submitting vendor may cancel, and only before a decision."""
+    """Only the submitting vendor may cancel, and only before a decision.
+
+    Needs If-Match. Authorizations the rules already issued on the request become `void`,
+    and the request's SLA state is `cancelled` (neither met nor missed).
+    """
     now = clock.now()
     cancelled = await submission_service.cancel(
         session,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from dme_portal.api.deps import Authenticator, SessionDep, require_json
+from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
@@ -28,6 +28,7 @@ async def check(
     body: AuthorizationRequestCreate,
     principal: Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))],
     session: SessionDep,
+    clock: ClockDep,
 ) -> CoverageCheckResult:
     """Per line: authorization required here, documents needed, would it be approved now, why."""
-    return await coverage.check(session, principal=principal, body=body)
+    return await coverage.check(session, principal=principal, body=body, now=clock.now())

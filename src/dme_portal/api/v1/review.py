@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
+from dme_portal.api.idempotent import REQUIRES_IF_MATCH
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
@@ -183,6 +184,7 @@ async def request_information(
     "/review/requests/{request_id}/decision",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
+    openapi_extra=REQUIRES_IF_MATCH,
     responses={
         200: {"headers": _ETAG},
         **problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
