@@ -132,6 +132,7 @@ class TestAWheelchairWaitsForItsSeatingEvaluation:
         assert "seating evaluation" in wheelchair["rules"]["reasons"][0]["message"]
         assert "seating evaluation" in created["waiting_on"]
         assert "prescription" not in created["waiting_on"]
+        assert created["waiting_on"].startswith("Waiting for the vendor to send")
 
         r = await attach(client, vendor, created["id"], "seating_evaluation")
         assert r.status_code == 201, r.text

@@ -330,6 +330,8 @@ def describe_waiting(request: AuthorizationRequest, *, documents_on_file: frozen
     return waiting.describe(
         request.status,
         network_name=request.network.name,
+        rules_approve_on_documents=bool(open_lines)
+        and all(ln.rule_outcome == RuleOutcome.AWAITING_DOCUMENTS.value for ln in open_lines),
         out_of_network_lines=sum(
             1 for ln in open_lines if ln.contract_status is ContractStatus.OUT_OF_NETWORK
         ),

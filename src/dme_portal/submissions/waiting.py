@@ -19,8 +19,19 @@ def describe(
     network_name: str,
     out_of_network_lines: int = 0,
     documents_needed: list[str] | None = None,
+    rules_approve_on_documents: bool = False,
 ) -> str:
-    """A plain-language sentence naming who must act next and on what."""
+    """A plain-language sentence naming who must act next and on what.
+
+    ``rules_approve_on_documents``: every open line waits only for documents, and the network's
+    rules approve it as soon as they arrive (no reviewer needed).
+    """
+    if status is RequestStatus.IN_REVIEW and rules_approve_on_documents and documents_needed:
+        words = ", ".join(_DOC_WORDS.get(d, d) for d in documents_needed)
+        return (
+            f"Waiting for the vendor to send {words}: {network_name}'s rules approve the "
+            "request as soon as they arrive, with no further review."
+        )
     if status is RequestStatus.IN_REVIEW:
         text = f"Waiting for {network_name} to review the request and decide."
         if documents_needed:
