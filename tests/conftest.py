@@ -122,8 +122,27 @@ def app(settings: Settings, session_clock: FrozenClock, database: Database) -> F
     return create_app(settings, clock=session_clock, database=database)
 
 
+async def _idempotency_key(request: httpx.Request) -> None:
+    # As client libraries do (Stripe's, for one): a fresh key for every POST that has none.
+    if request.method == "POST" and "Idempotency-Key" not in request.headers:
+        request.headers["Idempotency-Key"] = str(uuid.uuid4())
+
+
 @pytest.fixture
 async def client(app: FastAPI, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGI, sending an Idempotency-Key with each POST that does not name one."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://test",
+        event_hooks={"request": [_idempotency_key]},
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+async def raw_client(app: FastAPI, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGI, sending exactly the headers a test gives."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c

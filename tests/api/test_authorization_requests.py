@@ -24,6 +24,7 @@ from fixtures.factories import (
     assert_problem,
     auth_headers,
     auth_headers_at,
+    cancel,
     count_idempotency_records,
     count_requests,
     line_body,
@@ -381,18 +382,18 @@ class TestIdempotency:
     async def test_vendors_use_the_same_key_independently(
         self, client: httpx.AsyncClient, world: World, settings: Settings, database: Database
     ) -> None:
-        payload = request_body(world)
         mine = await client.post(
             REQUESTS_URL,
-            json=payload,
+            json=request_body(world),
             headers={
                 **auth_headers(settings, world.principal(Role.VENDOR)),
                 "Idempotency-Key": "k",
             },
         )
+        # Another period: the same one would be a duplicate request for the member.
         theirs = await client.post(
             REQUESTS_URL,
-            json=payload,
+            json=request_body(world),
             headers={
                 **auth_headers(settings, world.principal(Role.VENDOR, world.other_vendor)),
                 "Idempotency-Key": "k",
@@ -406,11 +407,20 @@ class TestIdempotency:
         assert await count_requests(database, world.vendor.id) == 1
         assert await count_requests(database, world.other_vendor.id) == 1
 
-    async def test_without_a_key_each_post_creates_a_request(
+    async def test_without_a_key_it_is_428_and_stores_nothing(
+        self, raw_client: httpx.AsyncClient, world: World, vendor: Headers, database: Database
+    ) -> None:
+        r = await raw_client.post(REQUESTS_URL, json=request_body(world), headers=vendor)
+
+        body = assert_problem(r, 428, code="idempotency.key_required")
+        assert "Idempotency-Key" in body["detail"]
+        assert await count_requests(database, world.vendor.id) == 0
+
+    async def test_distinct_keys_create_distinct_requests(
         self, client: httpx.AsyncClient, world: World, vendor: Headers, database: Database
     ) -> None:
-        one = await submit(client, vendor, request_body(world))
-        two = await submit(client, vendor, request_body(world))
+        one = await submit(client, vendor, request_body(world), **{"Idempotency-Key": "a"})
+        two = await submit(client, vendor, request_body(world), **{"Idempotency-Key": "b"})
 
         assert one["id"] != two["id"]
         assert await count_requests(database, world.vendor.id) == 2
@@ -481,7 +491,7 @@ class TestListFilters:
     async def test_status(self, client: httpx.AsyncClient, world: World, vendor: Headers) -> None:
         kept = await submit(client, vendor, request_body(world))
         gone = await submit(client, vendor, request_body(world))
-        r = await client.post(f"{REQUESTS_URL}/{gone['id']}/cancel", headers=vendor)
+        r = await cancel(client, vendor, gone["id"])
         assert r.status_code == 200
 
         async def ids(query: str) -> set[str]:
@@ -518,7 +528,10 @@ class TestListFilters:
         self, client: httpx.AsyncClient, world: World, vendor: Headers
     ) -> None:
         in_a = await submit(client, vendor, request_body(world, lines=[line_body(start=NOV_3)]))
-        in_b = await submit(client, vendor, request_body(world, lines=[line_body(start=SEPT_15)]))
+        # Two weeks in network B, clear of in_a's L1960 period (an overlap is a 409).
+        in_b = await submit(
+            client, vendor, request_body(world, lines=[line_body(start=SEPT_15, days=14)])
+        )
 
         for network, expected in ((world.network_a, in_a), (world.network_b, in_b)):
             r = await client.get(
@@ -694,9 +707,7 @@ class TestTimeline:
         created = await submit(client, vendor, request_body(world))
         clock.advance(timedelta(minutes=30))
         later = auth_headers_at(settings, world.principal(Role.VENDOR), clock.now())
-        r = await client.post(
-            f"{REQUESTS_URL}/{created['id']}/cancel", json={"reason": "Family moved"}, headers=later
-        )
+        r = await cancel(client, later, created["id"], json={"reason": "Family moved"})
         assert r.status_code == 200
 
         events = await events_of(client, later, created["id"])
@@ -712,7 +723,7 @@ class TestTimeline:
         kinds = []
         for _ in range(12):
             created = await submit(client, vendor, request_body(world))
-            r = await client.post(f"{REQUESTS_URL}/{created['id']}/cancel", headers=vendor)
+            r = await cancel(client, vendor, created["id"])
             assert r.status_code == 200
             kinds.append([e["kind"] for e in await events_of(client, vendor, created["id"])])
 
@@ -732,10 +743,8 @@ class TestCancel:
         clock.advance(timedelta(hours=2))
         later = auth_headers_at(settings, world.principal(Role.VENDOR), clock.now())
 
-        r = await client.post(
-            f"{REQUESTS_URL}/{created['id']}/cancel",
-            json={"reason": "Family moved out of county"},
-            headers=later,
+        r = await cancel(
+            client, later, created["id"], json={"reason": "Family moved out of county"}
         )
 
         assert r.status_code == 200, r.text
@@ -762,20 +771,37 @@ class TestCancel:
     ) -> None:
         created = await submit(client, vendor, request_body(world))
 
-        r = await client.post(f"{REQUESTS_URL}/{created['id']}/cancel", headers=vendor)
+        r = await cancel(client, vendor, created["id"])
 
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "cancelled"
         assert (await events_of(client, vendor, created["id"]))[-1]["reason"] is None
 
+    async def test_cancel_without_if_match_is_428_and_changes_nothing(
+        self, client: httpx.AsyncClient, world: World, vendor: Headers
+    ) -> None:
+        created = await submit(client, vendor, request_body(world))
+
+        r = await client.post(
+            f"{REQUESTS_URL}/{created['id']}/cancel", json={"reason": "moved"}, headers=vendor
+        )
+
+        assert_problem(r, 428, code="precondition_required")
+        got = await client.get(f"{REQUESTS_URL}/{created['id']}", headers=vendor)
+        assert got.json()["status"] == "in_review"
+        assert got.json()["version"] == 1
+        assert got.headers["ETag"] == '"v1"'
+        assert got.json() == created
+        assert [e["kind"] for e in await events_of(client, vendor, created["id"])] == ["submitted"]
+
     async def test_cancel_twice_is_409(
         self, client: httpx.AsyncClient, world: World, vendor: Headers
     ) -> None:
         created = await submit(client, vendor, request_body(world))
-        url = f"{REQUESTS_URL}/{created['id']}/cancel"
-        assert (await client.post(url, headers=vendor)).status_code == 200
+        assert (await cancel(client, vendor, created["id"])).status_code == 200
 
-        r = await client.post(url, json={"reason": "again"}, headers=vendor)
+        # With the current ETag ("v2"): refused because the request is closed, not stale.
+        r = await cancel(client, vendor, created["id"], json={"reason": "again"})
 
         assert_problem(r, 409, code="authorization_request.closed")
         kinds = [e["kind"] for e in await events_of(client, vendor, created["id"])]
@@ -838,10 +864,11 @@ class TestCancel:
         created = await submit(client, vendor, request_body(world))
         url = f"{REQUESTS_URL}/{created['id']}/cancel"
 
+        current = {**vendor, "If-Match": '"v1"'}
         text = await client.post(
-            url, content=b"reason=moved", headers={**vendor, "Content-Type": "text/plain"}
+            url, content=b"reason=moved", headers={**current, "Content-Type": "text/plain"}
         )
-        extra = await client.post(url, json={"why": "moved"}, headers=vendor)
+        extra = await client.post(url, json={"why": "moved"}, headers=current)
 
         assert_problem(text, 415, code="unsupported_media_type")
         assert_problem(extra, 422, field="why")
@@ -849,7 +876,9 @@ class TestCancel:
         assert got.json()["status"] == "in_review"
 
     async def test_an_unknown_id_is_404(self, client: httpx.AsyncClient, vendor: Headers) -> None:
-        r = await client.post(f"{REQUESTS_URL}/{uuid.uuid4()}/cancel", headers=vendor)
+        r = await client.post(
+            f"{REQUESTS_URL}/{uuid.uuid4()}/cancel", headers={**vendor, "If-Match": '"v1"'}
+        )
 
         assert_problem(r, 404, code="authorization_request.not_found")
 
@@ -862,13 +891,11 @@ class TestCancel:
         clock: FrozenClock,
     ) -> None:
         created = await submit(client, vendor, request_body(world))
-        assert (
-            await client.post(f"{REQUESTS_URL}/{created['id']}/cancel", headers=vendor)
-        ).is_success
+        assert (await cancel(client, vendor, created["id"])).is_success
 
         clock.advance(timedelta(hours=100))
         later = auth_headers_at(settings, world.principal(Role.VENDOR), clock.now())
         got = (await client.get(f"{REQUESTS_URL}/{created['id']}", headers=later)).json()
 
         assert got["status"] == "cancelled"
-        assert got["sla_state"] not in ("at_risk", "breached")
+        assert got["sla_state"] == "cancelled"  # neither at_risk nor breached, nor met

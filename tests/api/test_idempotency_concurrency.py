@@ -36,7 +36,8 @@ class TestConcurrentIdempotency:
         self, client: httpx.AsyncClient, world: World, settings: Settings, database: Database
     ) -> None:
         base = auth_headers(settings, world.principal(Role.VENDOR))
-        body = request_body(world)
+        # Ten periods: one body ten times would be one request and nine duplicates (409).
+        bodies = [request_body(world) for _ in range(10)]
         responses = await asyncio.gather(
             *(
                 client.post(
@@ -44,7 +45,7 @@ class TestConcurrentIdempotency:
                     json=body,
                     headers={**base, "Idempotency-Key": f"distinct-{i}"},
                 )
-                for i in range(10)
+                for i, body in enumerate(bodies)
             )
         )
         assert [r.status_code for r in responses] == [201] * 10

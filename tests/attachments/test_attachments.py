@@ -33,6 +33,8 @@ from fixtures.factories import (
     World,
     assert_problem,
     auth_headers,
+    cancel,
+    fresh_idempotency_key,
     make_world,
     request_body,
 )
@@ -238,7 +240,11 @@ def small_app(settings: Settings, session_clock: FrozenClock, database: Database
 @pytest.fixture
 async def small_client(small_app: FastAPI, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=small_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://test",
+        event_hooks={"request": [fresh_idempotency_key]},
+    ) as c:
         yield c
 
 
@@ -302,6 +308,8 @@ class TestUpload:
             "uploaded_at": NOW.isoformat().replace("+00:00", "Z"),
             "uploaded_by": "user:test-vendor",
             "description": "Signed by Dr. Example",
+            "request_id": str(request_id),
+            "expires_at": None,
         }
         listed = await client.get(url(request_id), headers=vendor)
         assert listed.status_code == 200
@@ -626,7 +634,7 @@ class TestRefusalsStoreNothing:
         database: Database,
         request_id: uuid.UUID,
     ) -> None:
-        cancelled = await client.post(f"{REQUESTS_URL}/{request_id}/cancel", headers=vendor)
+        cancelled = await cancel(client, vendor, request_id)
         assert cancelled.json()["status"] == "cancelled"
 
         r = await post_file(client, vendor, request_id, pdf_bytes())
@@ -651,9 +659,10 @@ class TestRefusalsStoreNothing:
                     request_id=request_id,
                     document_type=DocumentType.PRESCRIPTION,
                     filename="rx.pdf",
-                    content=_Bytes(pdf_bytes()),
+                    file=await attachment_service.checked_file(
+                        _Bytes(pdf_bytes()), max_bytes=SMALL_LIMIT
+                    ),
                     description=None,
-                    max_bytes=SMALL_LIMIT,
                     now=NOW,
                 )
                 blobs = await s.scalar(select(func.count()).select_from(AttachmentBlob))

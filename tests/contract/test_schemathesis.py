@@ -17,8 +17,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -48,6 +50,7 @@ from dme_portal.sla.clock import FrozenClock
 from fixtures.factories import (
     NOW,
     auth_headers,
+    fresh_idempotency_key,
     make_account,
     make_world,
     request_body,
@@ -85,6 +88,7 @@ class RealData:
     cins: list[str]
     request_ids: list[str]
     spare_request_id: str  # only for the edge cases, so that the fuzzing cannot cancel it first
+    spare_etag: str
     network_ids: list[str]
     submissions: list[dict[str, Any]]
     token_forms: list[dict[str, str]]
@@ -94,6 +98,14 @@ class RealData:
 
 # Set by the `real_data` fixture before the tests of a backend run; read when Hypothesis draws.
 _REAL: RealData | None = None
+
+_SUBMIT_LABEL = "POST /v1/authorization-requests"
+_CANCEL_LABEL = "POST /v1/authorization-requests/{request_id}/cancel"
+# Placeholders the hooks draw and `_as_a_client_would` replaces just before the call (Hypothesis
+# draws must not depend on the database): a new Idempotency-Key, as a client makes one per
+# intended request, and the ETag of the request read just before the cancel.
+FRESH_KEY = "fresh-idempotency-key"
+CURRENT_ETAG = '"current-etag"'
 
 
 def _sometimes(generated: Any, real: list[Any]) -> st.SearchStrategy[Any]:
@@ -123,6 +135,32 @@ def flatmap_path_parameters(
 
 
 @schema.hook
+def flatmap_headers(context: HookContext, headers: Any) -> st.SearchStrategy[Any]:
+    real = _REAL
+    operation = context.operation
+    if real is None or operation is None or not isinstance(headers, dict):
+        return st.just(headers)
+    if operation.label == _SUBMIT_LABEL:
+        return _sometimes(headers, [{**headers, "Idempotency-Key": FRESH_KEY}])
+    if operation.label == _CANCEL_LABEL:
+        return _sometimes(headers, [{**headers, "If-Match": CURRENT_ETAG}])
+    return st.just(headers)
+
+
+def _shifted(body: dict[str, Any], periods: int) -> dict[str, Any]:
+    """``body`` with its lines moved ``periods`` times 91 days later.
+
+    A real submission repeated for the same period would be a duplicate (409) after the first.
+    """
+    moved = json.loads(json.dumps(body))
+    for line in moved["lines"]:
+        for field in ("start_date", "end_date"):
+            day = date.fromisoformat(line[field]) + timedelta(days=91 * periods)
+            line[field] = day.isoformat()
+    return moved
+
+
+@schema.hook
 def flatmap_query(context: HookContext, query: dict[str, Any]) -> st.SearchStrategy[Any]:
     real = _REAL
     operation = context.operation
@@ -145,12 +183,18 @@ def flatmap_body(context: HookContext, body: Any) -> st.SearchStrategy[Any]:
     operation = context.operation
     if real is None or operation is None:
         return st.just(body)
-    if operation.label in ("POST /v1/authorization-requests", "POST /v1/coverage-checks"):
+    if operation.label in (_SUBMIT_LABEL, "POST /v1/coverage-checks"):
         options = list(real.submissions)
         if isinstance(body, dict) and isinstance(body.get("notes"), str):
             # A valid submission carrying the generated free text.
             options.append({**real.submissions[0], "notes": body["notes"]})
-        return _sometimes(body, options)
+        # Moved to periods mostly not yet requested, so that some submissions are created.
+        real_submission = st.tuples(
+            st.sampled_from(options), st.integers(min_value=0, max_value=1000)
+        ).map(lambda drawn: _shifted(*drawn))
+        return st.integers(min_value=0, max_value=2).flatmap(
+            lambda i: real_submission if i == 2 else st.just(body)
+        )
     if operation.label == "POST /v1/auth/token":
         return _sometimes(body, real.token_forms)
     return st.just(body)
@@ -165,8 +209,13 @@ async def real_data(
     world = await make_world(database)
     session_clock.set(NOW)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        request_ids = [(await submit_request(client, settings, world))["id"] for _ in range(4)]
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://test",
+        event_hooks={"request": [fresh_idempotency_key]},
+    ) as client:
+        created = [await submit_request(client, settings, world) for _ in range(4)]
+    request_ids = [c["id"] for c in created]
     user, password = await make_account(
         database, role=Role.VENDOR, org_kind=OrgKind.VENDOR, org_id=world.vendor.id, machine=False
     )
@@ -181,6 +230,7 @@ async def real_data(
         cins=[world.member.cin, world.member_b.cin],
         request_ids=request_ids[:3],
         spare_request_id=request_ids[3],
+        spare_etag=f'"v{created[3]["version"]}"',
         network_ids=[str(world.network_a.id), str(world.network_b.id)],
         submissions=[
             request_body(world),
@@ -217,11 +267,27 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
+def _as_a_client_would(
+    case: Case, base_url: str, http: requests.Session, headers: dict[str, str]
+) -> None:
+    """Replace the hooks' placeholders: a new Idempotency-Key; the ETag read just now."""
+    if not case.headers:
+        return
+    if case.headers.get("Idempotency-Key") == FRESH_KEY:
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    if case.headers.get("If-Match") == CURRENT_ETAG and case.path_parameters:
+        request_id = case.path_parameters["request_id"]
+        read = http.get(f"{base_url}/v1/authorization-requests/{request_id}", headers=headers)
+        if read.status_code == 200:
+            case.headers["If-Match"] = read.headers["ETag"]
+
+
 @schema.parametrize()
 @settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_api_as_vendor(
     case: Case, base_url: str, real_data: RealData, http: requests.Session
 ) -> None:
+    _as_a_client_would(case, base_url, http, real_data.vendor_headers)
     case.call_and_validate(
         base_url=base_url, session=http, headers=real_data.vendor_headers, checks=CHECKS
     )
@@ -232,6 +298,7 @@ def test_api_as_vendor(
 def test_api_as_reviewer(
     case: Case, base_url: str, real_data: RealData, http: requests.Session
 ) -> None:
+    _as_a_client_would(case, base_url, http, real_data.reviewer_headers)
     case.call_and_validate(
         base_url=base_url, session=http, headers=real_data.reviewer_headers, checks=CHECKS
     )
@@ -254,6 +321,10 @@ def _submission_with(real: RealData, **changes: Any) -> dict[str, Any]:
     return body
 
 
+def _new_key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
 Edge = Callable[[RealData], dict[str, Any]]
 _LIST = ("/v1/authorization-requests", "GET")
 _SUBMIT = ("/v1/authorization-requests", "POST")
@@ -265,12 +336,17 @@ EDGE_CASES: dict[str, tuple[tuple[str, str], Edge]] = {
     # A JSON body that is not UTF-8 (Schemathesis found it while fuzzing).
     "submit-body-not-utf8": (
         _SUBMIT,
-        lambda r: {"body": b"\tm\xff", "media_type": "application/json"},
+        lambda r: {
+            "headers": _new_key(),
+            "body": b"\tm\xff",
+            "media_type": "application/json",
+        },
     ),
     "cancel-body-not-utf8": (
         _CANCEL,
         lambda r: {
             "path_parameters": {"request_id": r.spare_request_id},
+            "headers": {"If-Match": r.spare_etag},
             "body": b"\xff",
             "media_type": "application/json",
         },
@@ -294,12 +370,19 @@ EDGE_CASES: dict[str, tuple[tuple[str, str], Edge]] = {
             "media_type": _FORM,
         },
     ),
-    "submit-notes-nul": (_SUBMIT, lambda r: {"body": _submission_with(r, notes="a\x00b")}),
-    "submit-brand-nul": (_SUBMIT, lambda r: {"body": _submission_with(r, lines__0__brand="x\x00")}),
+    "submit-notes-nul": (
+        _SUBMIT,
+        lambda r: {"headers": _new_key(), "body": _submission_with(r, notes="a\x00b")},
+    ),
+    "submit-brand-nul": (
+        _SUBMIT,
+        lambda r: {"headers": _new_key(), "body": _submission_with(r, lines__0__brand="x\x00")},
+    ),
     "cancel-reason-nul": (
         _CANCEL,
         lambda r: {
             "path_parameters": {"request_id": r.spare_request_id},
+            "headers": {"If-Match": r.spare_etag},
             "body": {"reason": "a\x00b"},
         },
     ),

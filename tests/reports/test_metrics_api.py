@@ -35,7 +35,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -50,6 +50,7 @@ from fixtures.factories import (
     World,
     assert_problem,
     auth_headers_at,
+    cancel,
     line_body,
     make_world,
     request_body,
@@ -60,6 +61,7 @@ URL = "/v1/reports/prior-authorization-metrics"
 REQUESTS = "/v1/authorization-requests"
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 PERIOD = {"from": "2026-11-02", "to": "2026-11-04"}
+FIRST_START = date(2026, 11, 3)
 REPORT_AT = 100
 
 
@@ -67,14 +69,24 @@ def at(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
-def over_limit() -> list[dict[str, Any]]:
+def half_year(n: int) -> date:
+    """The start of member A's n-th request in network A.
+
+    Each gets its own half-year: an initial request overlapping an open one or an
+    authorization in force (CSAG authorizations run 180 days) for the same code is a 409.
+    """
+    return FIRST_START + timedelta(days=182 * n)
+
+
+def over_limit(n: int) -> list[dict[str, Any]]:
     """One line above the CSAG's limit of 2: network A's rules leave it to a reviewer."""
-    return [line_body("L1960", quantity=3)]
+    return [line_body("L1960", start=half_year(n), quantity=3)]
 
 
-def inside_csag(quantity: int = 2) -> list[dict[str, Any]]:
+def inside_csag(n: int, quantity: int = 2) -> list[dict[str, Any]]:
     """Orthoses and a gait trainer inside CHOC's cerebral palsy CSAG (see test_rules_on_...)."""
-    return [line_body("L1960", quantity=quantity), line_body("E8001")]
+    start = half_year(n)
+    return [line_body("L1960", start=start, quantity=quantity), line_body("E8001", start=start)]
 
 
 def denial(line_number: int) -> dict[str, Any]:
@@ -98,6 +110,7 @@ class Desk:
     ) -> None:
         self.client, self.settings, self.world, self.clock = client, settings, world, clock
         self.network_of: dict[str, Network] = {}
+        self.created: dict[str, dict[str, Any]] = {}
 
     def headers(self, role: Role, org: Any = None) -> dict[str, str]:
         return auth_headers_at(self.settings, self.world.principal(role, org), self.clock.now())
@@ -125,6 +138,7 @@ class Desk:
         assert r.status_code == 201, r.text
         assert r.json()["status"] == expect, r.json()
         request_id = str(r.json()["id"])
+        self.created[request_id] = r.json()
         self.network_of[request_id] = self.world.network_b if network_b else self.world.network_a
         return request_id
 
@@ -165,9 +179,7 @@ class Desk:
 
     async def cancel(self, hours: float, request_id: str) -> None:
         self.clock.set(at(hours))
-        r = await self.client.post(
-            f"{REQUESTS}/{request_id}/cancel", json={}, headers=self.headers(Role.VENDOR)
-        )
+        r = await cancel(self.client, self.headers(Role.VENDOR), request_id, json={})
         assert r.status_code == 200, r.text
 
     async def withdraw_open(self) -> None:
@@ -176,7 +188,7 @@ class Desk:
         self.clock.set(at(200))
         vendor = self.headers(Role.VENDOR)
         for request_id in self.network_of:
-            r = await self.client.post(f"{REQUESTS}/{request_id}/cancel", json={}, headers=vendor)
+            r = await cancel(self.client, vendor, request_id, json={})
             assert r.status_code in (200, 409), r.text
 
     async def report(self, role: Role, org: Any = None, **params: str) -> httpx.Response:
@@ -193,22 +205,22 @@ async def build(desk: Desk, database: Database) -> None:
     doc["sla"].update(pause_while_pended=True, expedited_hours=24)
     await publish(database, world.network_a, doc)
 
-    await desk.submit(-1, lines=over_limit())  # A0
-    await desk.submit(1, lines=inside_csag(), expect="approved")  # A1
-    a2 = await desk.submit(2, lines=over_limit())
+    await desk.submit(-1, lines=over_limit(0))  # A0
+    await desk.submit(1, lines=inside_csag(1), expect="approved")  # A1
+    a2 = await desk.submit(2, lines=over_limit(2))
     await desk.decide(12, a2, [approval(1)], "approved")
-    a3 = await desk.submit(3, lines=over_limit())
+    a3 = await desk.submit(3, lines=over_limit(3))
     await desk.pend(5, a3)
     await desk.answer(15, a3)
     await desk.decide(90, a3, [denial(1)], "denied")
-    a4 = await desk.submit(4, lines=over_limit())
+    a4 = await desk.submit(4, lines=over_limit(4))
     await desk.pend(6, a4)
-    await desk.submit(47, lines=over_limit())  # A5
-    await desk.submit(48, lines=over_limit())  # A6
-    a7 = await desk.submit(20, lines=over_limit())
+    await desk.submit(47, lines=over_limit(5))  # A5
+    await desk.submit(48, lines=over_limit(6))  # A6
+    a7 = await desk.submit(20, lines=over_limit(7))
     await desk.cancel(21, a7)
-    await desk.submit(6, expedited=True, lines=over_limit())  # AE1
-    ae2 = await desk.submit(7, expedited=True, lines=inside_csag(quantity=3))
+    await desk.submit(6, expedited=True, lines=over_limit(8))  # AE1
+    ae2 = await desk.submit(7, expedited=True, lines=inside_csag(9, quantity=3))
     modify = {
         "line_number": 1,
         "outcome": "modified",
@@ -228,7 +240,7 @@ async def build(desk: Desk, database: Database) -> None:
     shorter = {
         "line_number": 1,
         "outcome": "modified",
-        "end_date": line_body()["start_date"],
+        "end_date": desk.created[b3]["lines"][0]["start_date"],
         "reason_code": "period_exceeds_policy",
         "reason": "One day only.",
     }

@@ -28,7 +28,7 @@ from dme_portal.db.engine import Database
 from dme_portal.networks.models import Network
 from dme_portal.sla import worker
 from dme_portal.sla.clock import FrozenClock
-from fixtures.factories import NOW, World, assert_problem, auth_headers_at, request_body
+from fixtures.factories import NOW, World, assert_problem, auth_headers_at, cancel, request_body
 from fixtures.rules import no_csags, publish
 
 URL = "/v1/reports/sla-breaches"
@@ -85,7 +85,7 @@ class Scenario:
         self.clock.set(READ_AT + timedelta(hours=1))
         vendor = self.headers(Role.VENDOR)
         for request_id in self.ids.values():
-            r = await self.client.post(f"{REQUESTS}/{request_id}/cancel", json={}, headers=vendor)
+            r = await cancel(self.client, vendor, request_id, json={})
             assert r.status_code in (200, 409), r.text
 
     async def breaches(self, role: Role, org: Any = None, **params: Any) -> httpx.Response:
@@ -128,7 +128,8 @@ async def scenario(
     await worker.sweep(database, now=NOW + timedelta(hours=40))
     await s.submit("R5", 50, b)
     r6 = await s.submit("R6", 0, b)
-    await s.post(2, f"{REQUESTS}/{r6}/cancel", Role.VENDOR, json={})
+    s.clock.set(NOW + timedelta(hours=2))
+    assert (await cancel(s.client, s.headers(Role.VENDOR), r6, json={})).status_code == 200
     r7 = await s.submit("R7", 1, b)
     await s.post(2, f"/v1/review/requests/{r7}/information-requests", Role.REVIEWER, b, **ask)
     yield s

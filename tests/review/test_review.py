@@ -452,7 +452,8 @@ async def test_care_coordinator_reads_status_timeline_waiting_on(
     assert r.status_code == 200
     assert r.json()["waiting_on"]
     assert (await client.get(f"{URL}/{body['id']}/events", headers=coordinator)).status_code == 200
-    assert (await client.post(f"{URL}/{body['id']}/cancel", headers=coordinator)).status_code == 403
+    current = {**coordinator, "If-Match": r.headers["ETag"]}
+    assert (await client.post(f"{URL}/{body['id']}/cancel", headers=current)).status_code == 403
     r = await client.post(f"/v1/review/requests/{body['id']}/claim", headers=coordinator)
     assert r.status_code == 403
 

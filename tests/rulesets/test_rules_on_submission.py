@@ -16,20 +16,20 @@ from fixtures.rules import choc_like, no_csags, publish
 START = NOW.date() + timedelta(days=1)
 
 
-def cp_lines(quantity: int = 2) -> list[dict[str, Any]]:
+def cp_lines(quantity: int = 2, start: date = START) -> list[dict[str, Any]]:
     """Ankle-foot orthoses and a gait trainer, inside CHOC's cerebral palsy CSAG."""
     return [
         {
             "hcpcs": "L1960",
             "quantity": quantity,
-            "start_date": START.isoformat(),
-            "end_date": (START + timedelta(days=89)).isoformat(),
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=89)).isoformat(),
         },
         {
             "hcpcs": "E8001",
             "quantity": 1,
-            "start_date": START.isoformat(),
-            "end_date": (START + timedelta(days=89)).isoformat(),
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=89)).isoformat(),
         },
     ]
 
@@ -133,7 +133,9 @@ class TestCsagApprovalOnSubmit:
         assert again["ruleset_version"] == first
         assert again["status"] == "approved"
         assert [ln["rules"] for ln in again["lines"]] == [ln["rules"] for ln in body["lines"]]
-        later = await submit(client, settings, world, lines=cp_lines())
+        # After the first request's 180-day authorizations: an overlap would be a 409.
+        after = START + timedelta(days=180)
+        later = await submit(client, settings, world, lines=cp_lines(start=after))
         assert later["ruleset_version"] == first + 1
         assert later["status"] == "in_review"
 
