@@ -103,7 +103,13 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
     """
     data = build_dataset(today=today)
     now = datetime.now(UTC)
-    plan = HealthPlan(id=uuid.uuid4(), code=data.plan.code, name=data.plan.name, created_at=now)
+    plan = HealthPlan(
+        id=uuid.uuid4(),
+        code=data.plan.code,
+        name=data.plan.name,
+        hsc_1367_01_applies=data.plan.hsc_1367_01_applies,
+        created_at=now,
+    )
     session.add(plan)
     networks = {
         n.code: Network(
