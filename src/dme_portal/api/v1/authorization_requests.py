@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -20,10 +19,10 @@ from dme_portal.api.deps import (
 )
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH, REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.params import AwareIsoDateTime
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
-from dme_portal.errors import InvalidInput
 from dme_portal.review import service as review_service
 from dme_portal.review.schemas import InformationRequestRead, InformationResponseCreate
 from dme_portal.submissions import repository
@@ -133,20 +132,18 @@ async def list_requests(
     status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
     member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
     network_id: uuid.UUID | None = None,
-    submitted_from: Annotated[datetime | None, Query(description="Inclusive, UTC")] = None,
-    submitted_to: Annotated[datetime | None, Query(description="Exclusive, UTC")] = None,
+    submitted_from: Annotated[
+        AwareIsoDateTime | None,
+        Query(description="Inclusive; ISO 8601 with a time zone, e.g. 2026-11-02T15:00:00Z"),
+    ] = None,
+    submitted_to: Annotated[
+        AwareIsoDateTime | None,
+        Query(description="Exclusive; ISO 8601 with a time zone, e.g. 2026-11-09T15:00:00Z"),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> AuthorizationRequestPage:
     """Filter by status, member, network and submission time; follow ``next_cursor``."""
-    for name, value in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(name, "must carry a time zone (e.g. 2026-01-01T00:00:00Z)")
-        if value is not None:
-            try:
-                value.astimezone(UTC)
-            except OverflowError as exc:
-                raise InvalidInput(name, "is out of range") from exc
     filters = repository.ListFilter(
         status=tuple(status or ()),
         member_cin=member_cin,
