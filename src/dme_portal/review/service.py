@@ -84,11 +84,13 @@ async def _event(
 async def claim(
     session: AsyncSession, *, principal: Principal, request_id: uuid.UUID, now: datetime
 ) -> AuthorizationRequest:
-    """Take a request from the queue; another reviewer's claim is a 409."""
+    """Take a request from the queue; claiming it again is a no-op, another's claim a 409."""
     request = await _locked(session, principal, request_id, None)
     if request.status not in OPEN:
         raise AlreadyDecided()
-    if request.assigned_to not in (None, principal.subject):
+    if request.assigned_to == principal.subject:
+        return request  # already held: no event, no new version, the same ETag
+    if request.assigned_to is not None:
         raise ClaimedByOther("Release it first, or ask the reviewer who holds it.")
     request.assigned_to = principal.subject
     request.assigned_at = now
