@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
@@ -131,6 +132,7 @@ async def request_information(
     if request.status is not RequestStatus.IN_REVIEW:
         raise NotInReview(f"The request is {request.status.value}.")
     asked = InformationRequest(
+        request=request,  # also joins the request's loaded list of questions
         request_id=request.id,
         requested_at=now,
         requested_by=principal.subject,
@@ -186,6 +188,7 @@ async def respond(
     asked = (
         await session.execute(
             select(InformationRequest)
+            .options(joinedload(InformationRequest.request))  # the request is already loaded
             .where(
                 InformationRequest.request_id == request.id,
                 InformationRequest.answered_at.is_(None),
