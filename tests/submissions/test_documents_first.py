@@ -165,8 +165,9 @@ class TestAWheelchairWaitsForItsSeatingEvaluation:
         assert decided["data"]["ruleset_version"] == choc
         assert decided["data"]["attachment_id"] == evaluation_id
         assert decided["data"]["document_type"] == "seating_evaluation"
-        assert decided["data"]["lines"][0]["authorization_number"] == (
-            line_after["authorization"]["number"]
+        assert (
+            decided["data"]["lines"][0]["authorization_number"]
+            == (line_after["authorization"]["number"])
         )
         assert "seating evaluation" in decided["reason"]
         assert f"v{choc}" in decided["reason"]
@@ -388,7 +389,7 @@ class TestUploadsBeforeSubmitting:
 
         async with unit_of_work(database) as s:
             ids = {uuid.UUID(unused), uuid.UUID(used)}
-            left = set((await s.scalars(select(Attachment.id).where(Attachment.id.in_(ids)))))
+            left = set(await s.scalars(select(Attachment.id).where(Attachment.id.in_(ids))))
             blobs = await s.scalar(
                 select(func.count())
                 .select_from(AttachmentBlob)

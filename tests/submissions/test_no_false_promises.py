@@ -266,7 +266,9 @@ class TestIdempotencyKeyRequired:
         assert two.headers["Idempotent-Replayed"] == "true"
         assert two.headers["Location"] == one.headers["Location"]
         other_file = {"file": ("rx.pdf", pdf_bytes("another"), "application/pdf")}
-        reused = await raw_client.post("/v1/attachments", headers=keyed, files=other_file, data=form)
+        reused = await raw_client.post(
+            "/v1/attachments", headers=keyed, files=other_file, data=form
+        )
         assert_problem(reused, 409, code="idempotency.key_reused")
 
     async def test_attaching_to_a_request_needs_a_key_and_replays(
@@ -321,9 +323,7 @@ class TestIdempotencyKeyRequired:
         assert two.json() == one.json()
         assert two.headers["Idempotent-Replayed"] == "true"
 
-    def test_the_openapi_document_declares_the_headers_required(
-        self, app: Any
-    ) -> None:
+    def test_the_openapi_document_declares_the_headers_required(self, app: Any) -> None:
         paths = app.openapi()["paths"]
         creating = [
             ("/v1/authorization-requests", "post", "Idempotency-Key"),
