@@ -42,11 +42,19 @@ def url(cin: str) -> str:
     return f"/v1/members/{cin}/eligibility"
 
 
+BIRTH_DATE = "2016-05-01"  # make_world's members
+
+
+def born(on: str | None = None, birth_date: str = BIRTH_DATE) -> dict[str, str]:
+    """Query parameters: the members' birth date, and the date of service if given."""
+    return {"birth_date": birth_date, **({"on": on} if on else {})}
+
+
 class TestEligibility:
     async def test_after_the_move_the_member_is_in_network_a(
         self, client: httpx.AsyncClient, world: World, vendor: dict[str, str]
     ) -> None:
-        r = await client.get(url(world.member.cin), params={"on": "2026-11-03"}, headers=vendor)
+        r = await client.get(url(world.member.cin), params=born("2026-11-03"), headers=vendor)
 
         assert r.status_code == 200, r.text
         assert r.json() == {
@@ -68,7 +76,7 @@ class TestEligibility:
     async def test_before_the_move_the_member_is_in_network_b(
         self, client: httpx.AsyncClient, world: World, vendor: dict[str, str]
     ) -> None:
-        r = await client.get(url(world.member.cin), params={"on": "2026-09-30"}, headers=vendor)
+        r = await client.get(url(world.member.cin), params=born("2026-09-30"), headers=vendor)
 
         body = r.json()
         assert body["network"]["id"] == str(world.network_b.id)
@@ -77,14 +85,14 @@ class TestEligibility:
     async def test_the_day_of_the_move_belongs_to_the_new_network(
         self, client: httpx.AsyncClient, world: World, vendor: dict[str, str]
     ) -> None:
-        r = await client.get(url(world.member.cin), params={"on": "2026-10-01"}, headers=vendor)
+        r = await client.get(url(world.member.cin), params=born("2026-10-01"), headers=vendor)
 
         assert r.json()["network"]["id"] == str(world.network_a.id)
 
     async def test_not_enrolled_on_the_date(
         self, client: httpx.AsyncClient, world: World, vendor: dict[str, str]
     ) -> None:
-        r = await client.get(url(world.member.cin), params={"on": "2024-01-01"}, headers=vendor)
+        r = await client.get(url(world.member.cin), params=born("2024-01-01"), headers=vendor)
 
         assert r.status_code == 200
         body = r.json()
@@ -96,8 +104,8 @@ class TestEligibility:
     async def test_ccs_eligibility_ends_at_redetermination_while_enrollment_goes_on(
         self, client: httpx.AsyncClient, world: World, vendor: dict[str, str]
     ) -> None:
-        last = await client.get(url(world.member.cin), params={"on": "2026-12-31"}, headers=vendor)
-        after = await client.get(url(world.member.cin), params={"on": "2027-01-01"}, headers=vendor)
+        last = await client.get(url(world.member.cin), params=born("2026-12-31"), headers=vendor)
+        after = await client.get(url(world.member.cin), params=born("2027-01-01"), headers=vendor)
 
         assert last.json()["ccs_eligible"] is True
         assert after.json()["ccs_eligible"] is False
@@ -111,13 +119,13 @@ class TestEligibility:
         clock: FrozenClock,
         vendor: dict[str, str],
     ) -> None:
-        today = await client.get(url(world.member.cin), headers=vendor)
+        today = await client.get(url(world.member.cin), params=born(), headers=vendor)
         assert today.json()["on"] == "2026-11-02"
         assert today.json()["ccs_eligible"] is True
 
         clock.set(datetime(2027, 1, 15, 9, 0, tzinfo=UTC))
         later = auth_headers_at(settings, world.principal(Role.VENDOR), clock.now())
-        moved = await client.get(url(world.member.cin), headers=later)
+        moved = await client.get(url(world.member.cin), params=born(), headers=later)
 
         assert moved.json()["on"] == "2027-01-15"
         assert moved.json()["ccs_eligible"] is False
@@ -125,7 +133,7 @@ class TestEligibility:
     async def test_no_names_or_birth_dates(
         self, client: httpx.AsyncClient, world: World, vendor: dict[str, str]
     ) -> None:
-        r = await client.get(url(world.member.cin), headers=vendor)
+        r = await client.get(url(world.member.cin), params=born(), headers=vendor)
 
         assert set(r.json()) == ELIGIBILITY_FIELDS
         assert "Child" not in r.text
@@ -134,7 +142,7 @@ class TestEligibility:
     async def test_unknown_member_is_404(
         self, client: httpx.AsyncClient, vendor: dict[str, str]
     ) -> None:
-        r = await client.get(url(unique_cin()), headers=vendor)
+        r = await client.get(url(unique_cin()), params=born(), headers=vendor)
 
         assert_problem(r, 404, code="member.not_found")
 
@@ -142,7 +150,7 @@ class TestEligibility:
     async def test_malformed_cin_is_422(
         self, client: httpx.AsyncClient, vendor: dict[str, str], cin: str
     ) -> None:
-        r = await client.get(url(cin), headers=vendor)
+        r = await client.get(url(cin), params=born(), headers=vendor)
 
         assert_problem(r, 422, field="cin")
 
@@ -150,9 +158,65 @@ class TestEligibility:
     async def test_malformed_date_is_422(
         self, client: httpx.AsyncClient, world: World, vendor: dict[str, str], on: str
     ) -> None:
-        r = await client.get(url(world.member.cin), params={"on": on}, headers=vendor)
+        r = await client.get(url(world.member.cin), params=born(on), headers=vendor)
 
         assert_problem(r, 422, field="on")
+
+
+class TestBirthDateGate:
+    """Like Medi-Cal's AEVS: the CIN and the member's date of birth, or nothing at all."""
+
+    @pytest.mark.parametrize("role", [Role.VENDOR, Role.VENDOR_CLIENT, Role.REVIEWER])
+    async def test_a_wrong_birth_date_answers_exactly_as_an_unknown_cin(
+        self, client: httpx.AsyncClient, world: World, settings: Settings, role: Role
+    ) -> None:
+        headers = auth_headers(settings, world.principal(role))
+        cin = world.member.cin
+
+        right = await client.get(url(cin), params=born("2026-11-03"), headers=headers)
+        wrong = await client.get(
+            url(cin), params=born("2026-11-03", birth_date="2016-05-02"), headers=headers
+        )
+        unknown = await client.get(url(unique_cin()), params=born("2026-11-03"), headers=headers)
+
+        assert right.status_code == 200, right.text
+        for r in (wrong, unknown):
+            assert_problem(r, 404, code="member.not_found")
+        # Same status, headers and body but for the path it was asked at: no hint of which
+        # part failed.
+        assert wrong.headers == unknown.headers
+        assert {**wrong.json(), "instance": None} == {**unknown.json(), "instance": None}
+        assert "birth" not in wrong.text
+
+    async def test_the_plan_too_needs_the_birth_date(
+        self, client: httpx.AsyncClient, world: World, settings: Settings
+    ) -> None:
+        headers = auth_headers(settings, world.principal(Role.PLAN_ADMIN))
+
+        r = await client.get(
+            url(world.member.cin), params=born(birth_date="2015-05-01"), headers=headers
+        )
+
+        assert_problem(r, 404, code="member.not_found")
+
+    async def test_a_missing_birth_date_is_422(
+        self, client: httpx.AsyncClient, world: World, vendor: dict[str, str]
+    ) -> None:
+        r = await client.get(url(world.member.cin), params={"on": "2026-11-03"}, headers=vendor)
+
+        assert_problem(r, 422, field="birth_date")
+
+    @pytest.mark.parametrize(
+        "birth_date", ["1462060800", "0.5", "05/01/2016", "20160501", "2016-5-1", "2016-02-30"]
+    )
+    async def test_a_birth_date_not_in_iso_form_is_422(
+        self, client: httpx.AsyncClient, world: World, vendor: dict[str, str], birth_date: str
+    ) -> None:
+        r = await client.get(
+            url(world.member.cin), params=born(birth_date=birth_date), headers=vendor
+        )
+
+        assert_problem(r, 422, field="birth_date")
 
 
 class TestNetworks:

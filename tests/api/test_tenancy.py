@@ -288,8 +288,8 @@ class TestOnlyVendorsChangeRequests:
 
 
 def eligibility_url(world: World, on: str | None = None) -> str:
-    url = f"/v1/members/{world.member.cin}/eligibility"
-    return f"{url}?on={on}" if on else url
+    url = f"/v1/members/{world.member.cin}/eligibility?birth_date={world.member.birth_date}"
+    return f"{url}&on={on}" if on else url
 
 
 class TestEligibilityScope:

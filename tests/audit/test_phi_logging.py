@@ -14,6 +14,13 @@ from dme_portal.audit.logging import MASK, PhiMaskingFilter, mask
     [
         ("GET /v1/members/91998500L/eligibility", f"GET /v1/members/{MASK}/eligibility"),
         ("born 2016-05-01", f"born {MASK}"),
+        # A birth date in any form, even one refused with a 422.
+        (
+            "GET /v1/members/x/eligibility?birth_date=05%2F01%2F2016&on=y HTTP/1.1",
+            f"GET /v1/members/x/eligibility?birth_date={MASK}&on=y HTTP/1.1",
+        ),
+        ("?on=x&birth_date=1462060800", f"?on=x&birth_date={MASK}"),
+        ("?not_birth_date=1", "?not_birth_date=1"),
         ("npi 1234567893 stays", "npi 1234567893 stays"),
         ("id 3c40f540a3b6 stays", "id 3c40f540a3b6 stays"),
     ],

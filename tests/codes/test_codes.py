@@ -39,11 +39,12 @@ class TestHcpcsCatalog:
         counts = Counter(row["code"] for row in _catalog_rows())
         assert [code for code, n in counts.items() if n > 1] == []
 
-    def test_size_and_every_category_used(self) -> None:
+    def test_size_and_categories_used(self) -> None:
+        # The curated file describes the codes the hub knows best; the catalog is larger.
         rows = _catalog_rows()
-        assert 120 <= len(rows) <= 200
-        assert {row["category"] for row in rows} == hcpcs.CATEGORIES
-        assert len(hcpcs.all_codes()) == len(rows)
+        assert 120 <= len(rows) <= 300
+        assert {row["category"] for row in rows} <= hcpcs.CATEGORIES
+        assert len(hcpcs.all_codes()) > 2 * len(rows)
 
     @pytest.mark.parametrize(
         ("code", "category"),
@@ -90,10 +91,11 @@ class TestHcpcsCatalog:
     def test_lookup_is_case_and_space_insensitive(self) -> None:
         assert hcpcs.lookup(" e0570 ") == hcpcs.lookup("E0570")
         assert hcpcs.lookup("E0570") == hcpcs.HcpcsCode(
-            "E0570", "Nebulizer, with compressor", "respiratory"
+            "E0570", "Nebulizer, with compressor", "respiratory", "Nebulizer with compression"
         )
 
-    @pytest.mark.parametrize("code", ["Z9999", "E057", "", "E0570NU", "99213"])
+    # K0553/K0554 are curated but retired (2023-04-01): not current, so not known.
+    @pytest.mark.parametrize("code", ["Z9999", "E057", "", "E0570NU", "99213", "K0553", "K0554"])
     def test_lookup_of_unknown_or_malformed_code_is_none(self, code: str) -> None:
         assert hcpcs.lookup(code) is None
 
@@ -101,7 +103,7 @@ class TestHcpcsCatalog:
         codes = hcpcs.all_codes()
         assert hcpcs.all_codes() is codes
         with pytest.raises(TypeError):
-            codes["X0000"] = hcpcs.HcpcsCode("X0000", "x", "other")  # type: ignore[index]
+            codes["X0000"] = hcpcs.HcpcsCode("X0000", "x", "other", "x")  # type: ignore[index]
 
     def test_entries_are_immutable(self) -> None:
         entry = hcpcs.lookup("E0570")

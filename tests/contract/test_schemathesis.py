@@ -86,6 +86,7 @@ class RealData:
     """Rows that exist in the test database, for the hooks to draw from."""
 
     cins: list[str]
+    birth_dates: dict[str, str]  # by CIN: eligibility answers only with the right one
     request_ids: list[str]
     spare_request_id: str  # only for the edge cases, so that the fuzzing cannot cancel it first
     spare_etag: str
@@ -178,6 +179,28 @@ def flatmap_query(context: HookContext, query: dict[str, Any]) -> st.SearchStrat
 
 
 @schema.hook
+def flatmap_case(context: HookContext, case: Case) -> st.SearchStrategy[Any]:
+    """For a real member's eligibility, the member's own birth date one draw in two."""
+    real = _REAL
+    operation = context.operation
+    if real is None or operation is None or operation.label != _ELIGIBILITY_LABEL:
+        return st.just(case)
+    born = real.birth_dates.get(str((case.path_parameters or {}).get("cin")))
+    if born is None:
+        return st.just(case)
+
+    def with_birth_date(use: bool) -> Case:
+        if use:
+            case.query = {**(case.query or {}), "birth_date": born}
+        return case
+
+    return st.booleans().map(with_birth_date)
+
+
+_ELIGIBILITY_LABEL = "GET /v1/members/{cin}/eligibility"
+
+
+@schema.hook
 def flatmap_body(context: HookContext, body: Any) -> st.SearchStrategy[Any]:
     real = _REAL
     operation = context.operation
@@ -228,6 +251,7 @@ async def real_data(
     )
     _REAL = RealData(
         cins=[world.member.cin, world.member_b.cin],
+        birth_dates={m.cin: m.birth_date.isoformat() for m in (world.member, world.member_b)},
         request_ids=request_ids[:3],
         spare_request_id=request_ids[3],
         spare_etag=f'"v{created[3]["version"]}"',

@@ -367,6 +367,27 @@ class TestQueue:
         r = await client.post(f"/v1/review/requests/{body['id']}/release", headers=md)
         assert r.json()["assigned_to"] is None
 
+    async def test_claiming_what_you_hold_is_a_no_op(
+        self, client: httpx.AsyncClient, world: World, settings: Settings, clock: FrozenClock
+    ) -> None:
+        body = await submit(client, settings, world)
+        reviewer = h(settings, world, Role.REVIEWER)
+        path = f"/v1/review/requests/{body['id']}/claim"
+        first = await client.post(path, headers=reviewer)
+        assert first.status_code == 200, first.text
+        events = await client.get(f"{URL}/{body['id']}/events", headers=reviewer)
+        clock.advance(timedelta(minutes=5))
+        again = await client.post(path, headers=reviewer)
+        assert again.status_code == 200, again.text
+        assert again.headers["ETag"] == first.headers["ETag"]
+        assert again.json()["version"] == first.json()["version"]
+        assert again.json()["updated_at"] == first.json()["updated_at"]
+        after = await client.get(f"{URL}/{body['id']}/events", headers=reviewer)
+        assert after.json() == events.json()
+        assert [e["kind"] for e in after.json()["items"]].count("claimed") == 1
+        other = await client.post(path, headers=h(settings, world, Role.MEDICAL_DIRECTOR))
+        assert other.status_code == 409
+
     async def test_queue_is_scoped_and_paginated(
         self, client: httpx.AsyncClient, world: World, settings: Settings, clock: FrozenClock
     ) -> None:

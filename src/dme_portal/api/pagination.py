@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -26,3 +27,21 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return at.astimezone(UTC), uuid.UUID(data["id"])
     except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise InvalidInput("cursor", "is not a cursor this API returned") from exc
+
+
+def encode_key_cursor(key: str) -> str:
+    """An opaque cursor for a list ordered by a unique string key (e.g. a code)."""
+    raw = json.dumps({"after": key}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_key_cursor(cursor: str, *, pattern: re.Pattern[str]) -> str:
+    """Parse a cursor made by ``encode_key_cursor`` whose key fits ``pattern``; else a 422."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)["after"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput("cursor", "is not a cursor this API returned") from exc
+    if not isinstance(key, str) or not pattern.fullmatch(key):
+        raise InvalidInput("cursor", "is not a cursor this API returned")
+    return key

@@ -41,6 +41,26 @@ def describe(code: str) -> str | None:
     return str(icd.get_description(canonical))
 
 
+def all_codes() -> list[tuple[str, str, bool]]:
+    """Every ICD-10-CM category and subcategory as (code, description, billable), in code order.
+
+    Chapters and blocks (``A00-A09``) are left out, as is any code this module does not
+    consider well formed (U codes, and the ``QA0`` codes of the packaged code set), since a
+    request could not take them.
+    """
+    icd = _icd()
+    seen: set[str] = set()
+    out: list[tuple[str, str, bool]] = []
+    for code in icd.get_all_codes(True):
+        # A block named like its only category (B10) is listed twice: keep one.
+        if code in seen or not is_well_formed(code) or not icd.is_category_or_subcategory(code):
+            continue
+        seen.add(code)
+        out.append((code, str(icd.get_description(code)), bool(icd.is_leaf(code))))
+    out.sort()
+    return out
+
+
 def warm() -> None:
     """Load the ICD-10-CM tables now, so that the first request does not pay for it."""
     _icd()

@@ -27,6 +27,7 @@ class DemoPlan:
 
     code: str
     name: str
+    hsc_1367_01_applies: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,8 @@ CONDITIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {name: c.primary + c.always + c.optional for name, c in _CONDITIONS.items()}
 )
 
-_PLAN = DemoPlan(code="caloptima", name="CalOptima Health")
+# A Knox-Keene licensed plan: California HSC 1367.01 bounds its networks' turnaround.
+_PLAN = DemoPlan(code="caloptima", name="CalOptima Health", hsc_1367_01_applies=True)
 
 # Real CalOptima Health networks in Orange County; turnaround hours are illustrative.
 _NETWORKS: tuple[DemoNetwork, ...] = (

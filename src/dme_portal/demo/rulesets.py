@@ -105,9 +105,11 @@ CHOC_CSAGS: list[dict[str, Any]] = [
         "items": [
             _item("A4253", 10),
             _item("E0607", 1),
-            _item("A9276", 31),
-            _item("A9277", 3),
-            _item("A9278", 1),
+            # Current CGM codes (CMS 2023 on): supply allowance and receiver.
+            _item("A4238", 1),
+            _item("A4239", 1),
+            _item("E2102", 1),
+            _item("E2103", 1),
         ],
         "requires_in_network_vendor": True,
         "citation": "CHOC Health Alliance CSAG list (illustrative)",

@@ -103,7 +103,13 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
     """
     data = build_dataset(today=today)
     now = datetime.now(UTC)
-    plan = HealthPlan(id=uuid.uuid4(), code=data.plan.code, name=data.plan.name, created_at=now)
+    plan = HealthPlan(
+        id=uuid.uuid4(),
+        code=data.plan.code,
+        name=data.plan.name,
+        hsc_1367_01_applies=data.plan.hsc_1367_01_applies,
+        created_at=now,
+    )
     session.add(plan)
     networks = {
         n.code: Network(
@@ -198,7 +204,9 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
     lines += [
         "",
         f"{len(data.networks)} networks, {len(data.vendors)} vendors, {len(data.members)} members.",
-        f"Example member CIN: {sample.cin} ({sample.condition}).",
+        # Synthetic data: eligibility answers only with the member's birth date (as AEVS does).
+        f"Example member CIN: {sample.cin} ({sample.condition}), "
+        f"born {sample.birth_date.isoformat()}.",
         "Token: curl -s -d grant_type=password -d username=... -d password=... "
         "http://127.0.0.1:8000/v1/auth/token",
     ]

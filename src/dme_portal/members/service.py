@@ -20,11 +20,15 @@ class MemberNotFound(NotFound):
 
 
 async def eligibility(
-    session: AsyncSession, *, principal: Principal, cin: str, on: date
+    session: AsyncSession, *, principal: Principal, cin: str, birth_date: date, on: date
 ) -> Eligibility:
-    """Vendors and the plan may check any member; a network only its own enrollees."""
+    """Vendors and the plan may check any member; a network only its own enrollees.
+
+    The caller must know the member's date of birth (as Medi-Cal's AEVS asks for): an unknown
+    CIN and a wrong birth date get the very same 404, so that a CIN cannot be probed.
+    """
     member = await repository.get_member_by_cin(session, cin)
-    if member is None:
+    if member is None or member.birth_date != birth_date:
         raise MemberNotFound()
     found = await repository.enrollment_on(session, member.id, on)
     if principal.org_kind is OrgKind.NETWORK and (found is None or found[1].id != principal.org_id):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dme_portal.db.base import Base, UUIDPk
@@ -17,6 +17,11 @@ class HealthPlan(UUIDPk, Base):
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Whether California HSC 1367.01 binds the plan (a Knox-Keene licensed plan): standard
+    # decisions within five business days, which caps its networks' SLA policies (DESIGN §5).
+    hsc_1367_01_applies: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -10,7 +10,6 @@ from enum import StrEnum
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from dme_portal.auth.principal import Principal
 from dme_portal.codes import hcpcs
@@ -22,7 +21,7 @@ from dme_portal.submissions.models import (
     RequestStatus,
     Urgency,
 )
-from dme_portal.submissions.repository import readable_statement
+from dme_portal.submissions.repository import read_options, readable_statement
 
 
 class Assigned(StrEnum):
@@ -38,15 +37,6 @@ class QueueFilter:
     sla_state: SlaState | None = None
     category: str | None = None
     assigned: Assigned = Assigned.ANY
-
-
-def _details() -> list[object]:
-    return [
-        selectinload(AuthorizationRequest.lines),
-        selectinload(AuthorizationRequest.diagnoses),
-        selectinload(AuthorizationRequest.member),
-        selectinload(AuthorizationRequest.network),
-    ]
 
 
 async def queue(
@@ -81,7 +71,7 @@ async def queue(
     if after is not None:
         at, last = after
         stmt = stmt.where(or_(r.due_at > at, and_(r.due_at == at, r.id > last)))
-    stmt = stmt.order_by(r.due_at, r.id).limit(limit).options(*_details())  # type: ignore[arg-type]
+    stmt = stmt.order_by(r.due_at, r.id).limit(limit).options(*read_options())
     return list((await session.execute(stmt)).scalars().all())
 
 
@@ -110,7 +100,7 @@ async def changes_since(
             await session.execute(
                 select(AuthorizationRequest)
                 .where(AuthorizationRequest.id.in_(ids))
-                .options(*_details())  # type: ignore[arg-type]
+                .options(*read_options())
             )
         )
         .scalars()

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from dme_portal.review.reasons import DecisionReason
 from dme_portal.rules.ruleset import DocumentType
 from dme_portal.submissions.schemas import AuthorizationRequestRead, IsoDate
+from dme_portal.submissions.schemas import (  # re-exported: it lives with its model
+    InformationRequestRead as InformationRequestRead,
+)
 from dme_portal.text import Text
 
 
@@ -66,19 +69,6 @@ class InformationRequestCreate(_Body):
 class InformationResponseCreate(_Body):
     message: Text = Field(min_length=1, max_length=4000)
     attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
-
-
-class InformationRequestRead(BaseModel):
-    id: uuid.UUID
-    request_id: uuid.UUID
-    requested_at: datetime
-    requested_by: str
-    message: str
-    documents_requested: list[str]
-    answered_at: datetime | None
-    answered_by: str | None
-    answer: str | None
-    attachment_ids: list[str]
 
 
 class QueuePage(BaseModel):

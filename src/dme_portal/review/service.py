@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
@@ -84,11 +85,13 @@ async def _event(
 async def claim(
     session: AsyncSession, *, principal: Principal, request_id: uuid.UUID, now: datetime
 ) -> AuthorizationRequest:
-    """Take a request from the queue; another reviewer's claim is a 409."""
+    """Take a request from the queue; claiming it again is a no-op, another's claim a 409."""
     request = await _locked(session, principal, request_id, None)
     if request.status not in OPEN:
         raise AlreadyDecided()
-    if request.assigned_to not in (None, principal.subject):
+    if request.assigned_to == principal.subject:
+        return request  # already held: no event, no new version, the same ETag
+    if request.assigned_to is not None:
         raise ClaimedByOther("Release it first, or ask the reviewer who holds it.")
     request.assigned_to = principal.subject
     request.assigned_at = now
@@ -129,6 +132,7 @@ async def request_information(
     if request.status is not RequestStatus.IN_REVIEW:
         raise NotInReview(f"The request is {request.status.value}.")
     asked = InformationRequest(
+        request=request,  # also joins the request's loaded list of questions
         request_id=request.id,
         requested_at=now,
         requested_by=principal.subject,
@@ -184,6 +188,7 @@ async def respond(
     asked = (
         await session.execute(
             select(InformationRequest)
+            .options(joinedload(InformationRequest.request))  # the request is already loaded
             .where(
                 InformationRequest.request_id == request.id,
                 InformationRequest.answered_at.is_(None),

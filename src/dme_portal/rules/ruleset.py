@@ -112,8 +112,22 @@ class OutOfNetworkRule(_Doc):
 
 
 class SlaPolicy(_Doc):
-    standard_hours: StrictInt = Field(default=72, gt=0, le=24 * 30)
-    expedited_hours: StrictInt = Field(default=72, gt=0, le=24 * 30)
+    # No upper bound in the shape: the legal maximums (rules/sla_limits.py) are checked, with
+    # the rule they come from, when a draft is validated or published; an older published
+    # version over them still loads.
+    standard_hours: StrictInt = Field(
+        default=72,
+        gt=0,
+        description="Hours from receipt to a standard decision: at most 168 (7 calendar days, "
+        "42 CFR 438.210(d)(1)), and at most 120 where California HSC 1367.01 binds the plan "
+        "(five business days); checked on validate and publish.",
+    )
+    expedited_hours: StrictInt = Field(
+        default=72,
+        gt=0,
+        description="Hours from receipt to an expedited decision: at most 72 "
+        "(42 CFR 438.210(d)(2)); checked on validate and publish.",
+    )
     pause_while_pended: StrictBool = False
     at_risk_fraction: float = Field(default=1 / 6, gt=0, lt=1)
 

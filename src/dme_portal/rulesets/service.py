@@ -20,11 +20,12 @@ from dme_portal.errors import (
     field_path,
 )
 from dme_portal.members.models import Member
-from dme_portal.networks.models import Network
+from dme_portal.networks.models import HealthPlan, Network
 from dme_portal.rules.compile import CompiledRuleSet
 from dme_portal.rules.evaluate import Evaluation, evaluate
 from dme_portal.rules.facts import LineFacts, RequestFacts
-from dme_portal.rules.ruleset import DocumentType, RuleSet, consistency_problems
+from dme_portal.rules.ruleset import DocumentType, RuleSet, SlaPolicy, consistency_problems
+from dme_portal.rules.sla_limits import sla_problems
 from dme_portal.rulesets import registry, repository
 from dme_portal.rulesets.diff import diff as diff_documents
 from dme_portal.rulesets.exceptions import (
@@ -141,26 +142,60 @@ async def save_draft(
     return found
 
 
-def validate_document(document: dict[str, Any]) -> list[ValidationIssue]:
-    """Every problem of a draft, each with its field path; empty when valid."""
+def _shape_issues(exc: ValidationError) -> list[ValidationIssue]:
+    return [
+        ValidationIssue(
+            field=field_path(list(e["loc"])) or "document",
+            message=str(e["msg"]).removeprefix("Value error, "),
+        )
+        for e in exc.errors()
+    ]
+
+
+def _sla_section_problems(
+    document: dict[str, Any], *, hsc_1367_01_applies: bool
+) -> list[tuple[str, str]]:
+    """The legal limits of the SLA section alone, when the rest of the document is malformed."""
+    try:
+        sla = SlaPolicy.model_validate(document.get("sla", {}))
+    except ValidationError:
+        return []  # already reported with the shape errors
+    return sla_problems(sla, hsc_1367_01_applies=hsc_1367_01_applies)
+
+
+def validate_document(
+    document: dict[str, Any], *, hsc_1367_01_applies: bool
+) -> list[ValidationIssue]:
+    """Every problem of a draft, each with its field path; empty when valid.
+
+    ``hsc_1367_01_applies``: whether California HSC 1367.01 binds the network's plan.
+    """
     try:
         shaped = RuleSet.model_validate(document, context={"shape_only": True})
     except ValidationError as exc:
-        return [
-            ValidationIssue(
-                field=field_path(list(e["loc"])) or "document",
-                message=str(e["msg"]).removeprefix("Value error, "),
-            )
-            for e in exc.errors()
-        ]
-    return [ValidationIssue(field=f, message=m) for f, m in consistency_problems(shaped)]
+        legal = _sla_section_problems(document, hsc_1367_01_applies=hsc_1367_01_applies)
+        return _shape_issues(exc) + [ValidationIssue(field=f, message=m) for f, m in legal]
+    problems = consistency_problems(shaped) + sla_problems(
+        shaped.sla, hsc_1367_01_applies=hsc_1367_01_applies
+    )
+    return [ValidationIssue(field=f, message=m) for f, m in problems]
+
+
+async def _hsc_1367_01_applies(session: AsyncSession, network: Network) -> bool:
+    plan = await session.get_one(HealthPlan, network.plan_id)
+    return plan.hsc_1367_01_applies
 
 
 async def validate_draft(
     session: AsyncSession, *, principal: Principal, network_id: uuid.UUID
 ) -> list[ValidationIssue]:
-    found = await draft(session, principal=principal, network_id=network_id)
-    return validate_document(found.document)
+    network = await visible_network(session, principal, network_id)
+    found = await repository.get_draft(session, network.id)
+    if found is None:
+        raise RulesetNotFound("There is no draft; save one first.")
+    return validate_document(
+        found.document, hsc_1367_01_applies=await _hsc_1367_01_applies(session, network)
+    )
 
 
 async def publish(
@@ -171,7 +206,9 @@ async def publish(
     found = await repository.get_draft(session, network.id)
     if found is None:
         raise RulesetNotFound("There is no draft to publish.")
-    issues = validate_document(found.document)
+    issues = validate_document(
+        found.document, hsc_1367_01_applies=await _hsc_1367_01_applies(session, network)
+    )
     if issues:
         raise DraftInvalid(
             f"{len(issues)} problem(s): fix the draft and publish again.",

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dme_portal.db.base import Base, UUIDPk
 from dme_portal.db.types import UTCDateTime, str_enum
-from dme_portal.vendors.models import ContractStatus
+from dme_portal.vendors.models import ContractStatus, Vendor
 
 
 class RequestStatus(StrEnum):
@@ -156,6 +156,13 @@ class AuthorizationRequest(UUIDPk, Base):
     )
     member: Mapped[Member] = relationship(lazy="raise")
     network: Mapped[Network] = relationship(lazy="raise")
+    vendor: Mapped[Vendor] = relationship(lazy="raise")
+    # Every question the network asked, oldest first (one is open while the request is pended).
+    information_requests: Mapped[list[InformationRequest]] = relationship(
+        back_populates="request",
+        lazy="raise",
+        order_by="InformationRequest.requested_at",
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -284,6 +291,10 @@ class InformationRequest(UUIDPk, Base):
     answered_by: Mapped[str | None] = mapped_column(String(100))
     answer: Mapped[str | None] = mapped_column(Text)
     attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    request: Mapped[AuthorizationRequest] = relationship(
+        back_populates="information_requests", lazy="raise"
+    )
 
 
 from dme_portal.members.models import Member  # noqa: E402

@@ -9,7 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import OrgKind
@@ -34,13 +35,26 @@ def readable_statement(principal: Principal) -> Select[AuthorizationRequest]:
     return stmt.where(AuthorizationRequest.network_id.in_(plan_networks))
 
 
-def _with_details(stmt: Select[AuthorizationRequest]) -> Select[AuthorizationRequest]:
-    return stmt.options(
+def read_options() -> tuple[ORMOption, ...]:
+    """Everything ``to_read`` needs, in a fixed number of queries for any page size: the
+    request joined to its member, network and vendor, then one query per collection."""
+    return (
+        joinedload(AuthorizationRequest.member, innerjoin=True),
+        joinedload(AuthorizationRequest.network, innerjoin=True),
+        joinedload(AuthorizationRequest.vendor, innerjoin=True),
         selectinload(AuthorizationRequest.lines),
         selectinload(AuthorizationRequest.diagnoses),
-        selectinload(AuthorizationRequest.member),
-        selectinload(AuthorizationRequest.network),
+        selectinload(AuthorizationRequest.information_requests),
     )
+
+
+def _with_details(stmt: Select[AuthorizationRequest]) -> Select[AuthorizationRequest]:
+    return stmt.options(*read_options())
+
+
+async def load_read_details(session: AsyncSession, request: AuthorizationRequest) -> None:
+    """Load what ``to_read`` needs on a request created in this session (not loaded from it)."""
+    await session.refresh(request, ["vendor", "information_requests"])
 
 
 async def get_readable(

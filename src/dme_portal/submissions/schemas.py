@@ -258,6 +258,55 @@ class NetworkRef(BaseModel):
     name: str
 
 
+class MemberSummary(BaseModel):
+    """Whom the request is for. Names and birth date are PHI: never logged."""
+
+    cin: str
+    first_name: str
+    last_name: str
+    birth_date: date
+    age_years: int = Field(
+        description="Age in whole years on the hub's current date (UTC) when the response was "
+        "made (for a replayed submission: when it was first made)."
+    )
+
+
+class VendorRef(BaseModel):
+    id: uuid.UUID
+    name: str
+    npi: str
+
+
+class InformationRequestRead(BaseModel):
+    """A question the network asked the vendor, and the vendor's answer once given."""
+
+    id: uuid.UUID
+    request_id: uuid.UUID
+    requested_at: datetime = Field(description="When the network asked.")
+    requested_by: str = Field(
+        description="Who asked, as their token named them: `user:<username>` for a reviewer "
+        "or medical director, `client:<id>` for the network's own UM system (or the subject "
+        "given by the network's identity provider)."
+    )
+    requested_by_role: str = Field(
+        description="Always `network_reviewer`: only the network's review staff or UM system "
+        "asks for information; the hub keeps no person's name.",
+        examples=["network_reviewer"],
+    )
+    message: str = Field(description="The question, as the network wrote it.")
+    documents_requested: list[str] = Field(description="Document types asked for.")
+    due_at: datetime | None = Field(
+        description="While the question is open and the SLA clock keeps running, the time by "
+        "which the network must decide (the request's `due_at`): answer well before it, or the "
+        "network decides on what it has. Null once answered, and while the network's policy "
+        "stops the clock during the question (the hub sets the vendor no separate deadline)."
+    )
+    answered_at: datetime | None = Field(description="Null while the question is open.")
+    answered_by: str | None
+    answer: str | None = Field(description="The vendor's answer.")
+    attachment_ids: list[str] = Field(description="Attachments the vendor sent with the answer.")
+
+
 class AuthorizationRequestRead(BaseModel):
     id: uuid.UUID
     status: RequestStatus
@@ -286,6 +335,17 @@ class AuthorizationRequestRead(BaseModel):
     paused_seconds: int = Field(description="Time the clock has stood still so far.")
     assigned_to: str | None = Field(description="The reviewer who has claimed it.")
     network_reference: str | None = Field(description="The network system's own number.")
+    member: MemberSummary
+    vendor: VendorRef
+    open_information_request: InformationRequestRead | None = Field(
+        description="The network's open question to the vendor; null when none is open. "
+        "Always null for care coordinators: a question can carry clinical detail, so they see "
+        "only that the request is `pended` and, in `waiting_on`, what it waits for."
+    )
+    vendor_answered_since_last_question: bool | None = Field(
+        description="Whether the vendor has answered the network's latest question; null when "
+        "the network never asked one."
+    )
 
 
 class AuthorizationRequestPage(BaseModel):
@@ -293,6 +353,10 @@ class AuthorizationRequestPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+class InformationRequestList(BaseModel):
+    items: list[InformationRequestRead] = Field(description="Oldest first.")
 
 
 class EventRead(BaseModel):

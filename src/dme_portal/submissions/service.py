@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import Role
 from dme_portal.codes import hcpcs
 from dme_portal.errors import (
     InvalidInput,
@@ -19,6 +20,7 @@ from dme_portal.errors import (
     Unauthorized,
     etag_matches,
 )
+from dme_portal.members.age import age_on
 from dme_portal.members.models import Member
 from dme_portal.networks.models import Network
 from dme_portal.review import x12
@@ -28,7 +30,7 @@ from dme_portal.rules.facts import LineFacts
 from dme_portal.rulesets import service as rulesets_service
 from dme_portal.sla import policy
 from dme_portal.sla import service as sla_service
-from dme_portal.submissions import changes, duplicates, repository, waiting
+from dme_portal.submissions import changes, duplicates, information, repository, waiting
 from dme_portal.submissions import events as timeline
 from dme_portal.submissions.events import actor_of
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
@@ -46,12 +48,15 @@ from dme_portal.submissions.models import (
 from dme_portal.submissions.schemas import (
     AuthorizationRequestCreate,
     AuthorizationRequestRead,
+    InformationRequestRead,
     LineAuthorization,
     LineRead,
     LineRules,
+    MemberSummary,
     NetworkRef,
     RuleReason,
     RuleTraceStep,
+    VendorRef,
 )
 from dme_portal.vendors.models import ContractStatus, Vendor
 
@@ -470,8 +475,14 @@ async def cancel(
     return request
 
 
-def to_read(request: AuthorizationRequest, *, now: datetime) -> AuthorizationRequestRead:
-    """The API view of a request, with its SLA state at ``now``."""
+def to_read(
+    request: AuthorizationRequest, *, now: datetime, viewer: Role | None = None
+) -> AuthorizationRequestRead:
+    """The API view of a request, with its SLA state and the member's age at ``now``.
+
+    ``viewer`` is the reader's role where the route admits care coordinators (they do not
+    read the network's questions); routes closed to them leave it out.
+    """
     # A cancelled request's clock is neither met nor missed: nothing was decided.
     sla_state = (
         policy.SlaState.CANCELLED
@@ -548,7 +559,30 @@ def to_read(request: AuthorizationRequest, *, now: datetime) -> AuthorizationReq
         paused_seconds=request.paused_seconds,
         assigned_to=request.assigned_to,
         network_reference=request.network_reference,
+        member=_member_summary(request.member, now),
+        vendor=VendorRef(id=request.vendor.id, name=request.vendor.name, npi=request.vendor.npi),
+        open_information_request=_open_question(request, viewer),
+        vendor_answered_since_last_question=information.answered_since_last_question(request),
     )
+
+
+def _member_summary(member: Member, now: datetime) -> MemberSummary:
+    return MemberSummary(
+        cin=member.cin,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        birth_date=member.birth_date,
+        age_years=age_on(member.birth_date, now.astimezone(UTC).date()),
+    )
+
+
+def _open_question(
+    request: AuthorizationRequest, viewer: Role | None
+) -> InformationRequestRead | None:
+    question = information.open_question(request)
+    if question is None or (viewer is not None and not information.may_read_questions(viewer)):
+        return None
+    return information.to_read(question, request)
 
 
 def _line_rules(line: RequestLine) -> LineRules | None:

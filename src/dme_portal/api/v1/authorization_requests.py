@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -20,13 +19,13 @@ from dme_portal.api.deps import (
 )
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH, REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.params import AwareIsoDateTime
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
-from dme_portal.errors import InvalidInput
 from dme_portal.review import service as review_service
-from dme_portal.review.schemas import InformationRequestRead, InformationResponseCreate
-from dme_portal.submissions import repository
+from dme_portal.review.schemas import InformationResponseCreate
+from dme_portal.submissions import information, repository
 from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.models import RequestStatus
 from dme_portal.submissions.schemas import (
@@ -36,11 +35,14 @@ from dme_portal.submissions.schemas import (
     CancelBody,
     EventList,
     EventRead,
+    InformationRequestList,
+    InformationRequestRead,
 )
 
 router = APIRouter(prefix="/authorization-requests", tags=["authorization requests"])
 
 VendorPrincipal = Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))]
+QuestionReader = Annotated[Principal, Depends(Authenticator(roles=information.QUESTION_READERS))]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -110,6 +112,7 @@ async def submit(
         now=now,
         default_at_risk_fraction=settings.sla.at_risk_fraction,
     )
+    await repository.load_read_details(session, created)
     payload = submission_service.to_read(created, now=now).model_dump(mode="json")
     location = str(request.url_for("get_authorization_request", request_id=created.id).path)
     await claimed.complete(session, status=201, body=payload, location=location)
@@ -133,20 +136,18 @@ async def list_requests(
     status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
     member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
     network_id: uuid.UUID | None = None,
-    submitted_from: Annotated[datetime | None, Query(description="Inclusive, UTC")] = None,
-    submitted_to: Annotated[datetime | None, Query(description="Exclusive, UTC")] = None,
+    submitted_from: Annotated[
+        AwareIsoDateTime | None,
+        Query(description="Inclusive; ISO 8601 with a time zone, e.g. 2026-11-02T15:00:00Z"),
+    ] = None,
+    submitted_to: Annotated[
+        AwareIsoDateTime | None,
+        Query(description="Exclusive; ISO 8601 with a time zone, e.g. 2026-11-09T15:00:00Z"),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> AuthorizationRequestPage:
     """Filter by status, member, network and submission time; follow ``next_cursor``."""
-    for name, value in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(name, "must carry a time zone (e.g. 2026-01-01T00:00:00Z)")
-        if value is not None:
-            try:
-                value.astimezone(UTC)
-            except OverflowError as exc:
-                raise InvalidInput(name, "is out of range") from exc
     filters = repository.ListFilter(
         status=tuple(status or ()),
         member_cin=member_cin,
@@ -157,7 +158,7 @@ async def list_requests(
     after = decode_cursor(cursor) if cursor else None
     rows = await repository.list_readable(session, principal, filters, after=after, limit=limit + 1)
     now = clock.now()
-    items = [submission_service.to_read(r, now=now) for r in rows[:limit]]
+    items = [submission_service.to_read(r, now=now, viewer=principal.role) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -182,7 +183,7 @@ async def get_request(
     """The request with its lines, SLA state and ``waiting_on``; 404 outside your scope."""
     found = await submission_service.get(session, principal=principal, request_id=request_id)
     response.headers["ETag"] = submission_service.etag_of(found)
-    return submission_service.to_read(found, now=clock.now())
+    return submission_service.to_read(found, now=clock.now(), viewer=principal.role)
 
 
 @router.get(
@@ -197,6 +198,23 @@ async def list_events(
     """Every change of state, oldest first: who, when, what and why."""
     rows = await submission_service.events(session, principal=principal, request_id=request_id)
     return EventList(items=[EventRead.model_validate(e, from_attributes=True) for e in rows])
+
+
+@router.get(
+    "/{request_id}/information-requests",
+    response_model=InformationRequestList,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="The network's questions to the vendor, with the answers",
+)
+async def list_information_requests(
+    request_id: uuid.UUID, principal: QuestionReader, session: SessionDep
+) -> InformationRequestList:
+    """Oldest first, each with its answer once given. Not for care coordinators (403): the
+    questions and answers can carry clinical detail; `waiting_on` says what the request awaits."""
+    request, questions = await information.list_for(
+        session, principal=principal, request_id=request_id
+    )
+    return InformationRequestList(items=[information.to_read(q, request) for q in questions])
 
 
 @router.post(
@@ -231,9 +249,7 @@ async def respond(
     answered = await review_service.respond(
         session, principal=principal, request_id=request_id, body=body, now=now
     )
-    payload = InformationRequestRead.model_validate(answered, from_attributes=True).model_dump(
-        mode="json"
-    )
+    payload = information.to_read(answered, answered.request).model_dump(mode="json")
     await claimed.complete(session, status=201, body=payload, location=None)
     return JSONResponse(payload, status_code=201)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from dme_portal.api.deps import AnyPrincipal, ClockDep, SessionDep
+from dme_portal.api.params import IsoDate
 from dme_portal.api.problem import problem_responses
 from dme_portal.members import service as member_service
 from dme_portal.members.schemas import Eligibility
@@ -23,11 +23,26 @@ router = APIRouter(prefix="/members", tags=["members"])
 )
 async def eligibility(
     cin: Annotated[str, Path(pattern=r"^[0-9]{8}[A-Z]$", description="Medi-Cal CIN")],
+    birth_date: Annotated[
+        IsoDate,
+        Query(
+            description="The member's date of birth (YYYY-MM-DD). An unknown CIN and a birth "
+            "date that does not match get the same 404."
+        ),
+    ],
     principal: AnyPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    on: Annotated[date | None, Query(description="Date of service; today by default")] = None,
+    on: Annotated[
+        IsoDate | None, Query(description="Date of service (YYYY-MM-DD); today by default")
+    ] = None,
 ) -> Eligibility:
-    """Which network decides for this member on the date, and whether CCS covers them."""
+    """Which network decides for this member on the date, and whether CCS covers them.
+
+    As Medi-Cal's AEVS does, it answers only to the CIN with the member's date of birth, so
+    that a CIN alone does not tell which network a child belongs to.
+    """
     day = on or clock.now().date()
-    return await member_service.eligibility(session, principal=principal, cin=cin, on=day)
+    return await member_service.eligibility(
+        session, principal=principal, cin=cin, birth_date=birth_date, on=day
+    )

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep
 from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.params import IsoDate
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.reports import service as report_service
 from dme_portal.reports.schemas import BreachPage, MetricsReport
-from dme_portal.submissions.schemas import IsoDate
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

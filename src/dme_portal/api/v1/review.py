@@ -31,6 +31,7 @@ from dme_portal.review.schemas import (
     UrgencyChange,
 )
 from dme_portal.sla.policy import SlaState
+from dme_portal.submissions import information
 from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.models import AuthorizationRequest, RequestStatus, Urgency
 from dme_portal.submissions.schemas import AuthorizationRequestRead
@@ -177,7 +178,7 @@ async def request_information(
         if_match=if_match,
         now=clock.now(),
     )
-    return InformationRequestRead.model_validate(asked, from_attributes=True)
+    return information.to_read(asked, asked.request)
 
 
 @router.post(

@@ -1,0 +1,47 @@
+"""Types for query parameters: dates and times as ISO 8601 strings, nothing else (DESIGN §11).
+
+Left to pydantic's lax mode, a ``datetime`` parameter takes ``0.5`` or ``1700000000`` as Unix
+time, and a ``date`` one takes ``1700000000``; at a door that must be strict these are 422s.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from dme_portal.submissions.schemas import IsoDate
+
+__all__ = ["AwareIsoDateTime", "IsoDate"]
+
+# RFC 3339 `date-time` (the ISO 8601 profile OpenAPI's `format: date-time` names): seconds and
+# a time zone (Z or an offset) are required; lowercase t and z are allowed (RFC 3339 §5.6).
+_ISO_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+_EXAMPLE = "2026-11-02T15:00:00Z"
+
+
+def _aware_iso_datetime(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if not isinstance(value, str) or not _ISO_DATE_TIME.fullmatch(value):
+        hint = " (write + as %2B in a URL)" if isinstance(value, str) and " " in value else ""
+        raise ValueError(
+            f"must be a date and time in ISO 8601 form with a time zone, e.g. {_EXAMPLE}{hint}"
+        )
+    try:
+        parsed = datetime.fromisoformat(value.upper())
+    except ValueError as exc:
+        raise ValueError("is not a valid date and time") from exc
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range once converted to UTC") from exc
+
+
+AwareIsoDateTime = Annotated[datetime, BeforeValidator(_aware_iso_datetime)]
+"""An instant: an RFC 3339 date-time with its time zone, as UTC."""
