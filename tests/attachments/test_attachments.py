@@ -27,6 +27,7 @@ from dme_portal.main import create_app
 from dme_portal.rules.ruleset import DocumentType
 from dme_portal.sla.clock import FrozenClock
 from dme_portal.submissions.models import AuthorizationRequest, RequestEvent, RequestStatus
+from fixtures.documents import pdf_bytes
 from fixtures.factories import (
     NOW,
     REQUESTS_URL,
@@ -44,32 +45,6 @@ SMALL_LIMIT = 1024
 
 
 # --- Tiny, structurally valid files, built by hand. ---
-
-
-def pdf_bytes(pad_to: int = 0) -> bytes:
-    """A one-page PDF with a correct cross-reference table, padded with a comment if asked."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n" % (len(objects) + 1, xref)
-    tail = b"%%EOF\n"
-    if pad_to:
-        filler = pad_to - len(out) - len(tail) - 2
-        assert filler >= 0
-        out += b"%" + b"x" * filler + b"\n"
-    out += tail
-    assert not pad_to or len(out) == pad_to
-    return bytes(out)
 
 
 def png_bytes() -> bytes:

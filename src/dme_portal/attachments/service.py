@@ -108,7 +108,9 @@ UNATTACHED_LIFETIME = timedelta(days=1)
 PURGE_BATCH = 500
 
 
-def _new_attachment(
+async def _store_new(
+    session: AsyncSession,
+    store: BlobStore,
     *,
     principal: Principal,
     vendor_id: uuid.UUID,
@@ -119,8 +121,9 @@ def _new_attachment(
     description: str | None,
     now: datetime,
 ) -> Attachment:
+    """A new attachment row and its bytes, in the caller's unit of work."""
     attachment_id = uuid.uuid4()
-    return Attachment(
+    attachment = Attachment(
         id=attachment_id,
         request_id=request_id,
         vendor_id=vendor_id,
@@ -135,6 +138,9 @@ def _new_attachment(
         uploaded_at=now,
         uploaded_by=principal.subject,
     )
+    session.add(attachment)
+    await store.put(attachment.storage_key, file.data)
+    return attachment
 
 
 def _require_vendor(principal: Principal) -> uuid.UUID:
@@ -156,7 +162,9 @@ async def upload_unattached(
 ) -> Attachment:
     """A vendor uploads a document before submitting; unused, it expires after a day."""
     vendor_id = _require_vendor(principal)
-    attachment = _new_attachment(
+    attachment = await _store_new(
+        session,
+        store,
         principal=principal,
         vendor_id=vendor_id,
         request_id=None,
@@ -166,8 +174,6 @@ async def upload_unattached(
         description=description,
         now=now,
     )
-    session.add(attachment)
-    await store.put(attachment.storage_key, file.data)
     await session.flush()
     return attachment
 
@@ -202,7 +208,9 @@ async def upload(
             f"The request is {request.status.value}; documents can be attached only while it "
             "is in review or pended."
         )
-    attachment = _new_attachment(
+    attachment = await _store_new(
+        session,
+        store,
         principal=principal,
         vendor_id=vendor_id,
         request_id=request.id,
@@ -212,8 +220,6 @@ async def upload(
         description=description,
         now=now,
     )
-    session.add(attachment)
-    await store.put(attachment.storage_key, file.data)
     await events.record(
         session,
         request,

@@ -34,20 +34,16 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Add the principal's event as the request's next one in its timeline."""
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            sequence=await repository.next_event_sequence(session, request.id),
-            occurred_at=now,
-            kind=kind,
-            actor_type=actor_of(principal),
-            actor_id=principal.subject,
-            actor_role=principal.role.value,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            data=data or {},
-        )
+    await _append(
+        session,
+        request,
+        kind,
+        now,
+        actor=(actor_of(principal), principal.subject, principal.role.value),
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data,
     )
 
 
@@ -62,17 +58,43 @@ async def record_rules(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Add an event of the network's rules (the actor is the ruleset version, not a person)."""
+    await _append(
+        session,
+        request,
+        kind,
+        now,
+        actor=(ActorType.RULES, f"ruleset:v{request.ruleset_version}", "rules"),
+        from_status=from_status,
+        to_status=request.status,
+        reason=reason,
+        data=data,
+    )
+
+
+async def _append(
+    session: AsyncSession,
+    request: AuthorizationRequest,
+    kind: str,
+    now: datetime,
+    *,
+    actor: tuple[ActorType, str, str],
+    from_status: RequestStatus | None,
+    to_status: RequestStatus | None,
+    reason: str | None,
+    data: dict[str, Any] | None,
+) -> None:
+    actor_type, actor_id, actor_role = actor
     session.add(
         RequestEvent(
             request_id=request.id,
             sequence=await repository.next_event_sequence(session, request.id),
             occurred_at=now,
             kind=kind,
-            actor_type=ActorType.RULES,
-            actor_id=f"ruleset:v{request.ruleset_version}",
-            actor_role="rules",
+            actor_type=actor_type,
+            actor_id=actor_id,
+            actor_role=actor_role,
             from_status=from_status,
-            to_status=request.status,
+            to_status=to_status,
             reason=reason,
             data=data or {},
         )
