@@ -123,11 +123,28 @@ async def _worker(*, once: bool) -> None:
         await db.dispose()
 
 
+HUB_LINE = "Hub: "
+
+
+def note_served_url(credentials: Path, url: str) -> None:
+    """Put the URL actually served first in the credentials file (``Hub: http://...``)."""
+    if not credentials.exists():
+        return
+    kept = [ln for ln in credentials.read_text().splitlines() if not ln.startswith(HUB_LINE)]
+    credentials.write_text("\n".join([f"{HUB_LINE}{url}", *kept]) + "\n")
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     asyncio.run(_migrate())
     asyncio.run(_seed(if_empty=True))
+    url = f"http://{args.host}:{args.port}"
+    credentials = get_settings().data_dir / "demo-credentials.txt"
+    note_served_url(credentials, url)
+    print(f"Serving the hub at {url} (API docs at {url}/docs).")
+    if credentials.exists():
+        print(f"Demo accounts and the example member: {credentials} (first line: the URL).")
     uvicorn.run("dme_portal.main:create_app", factory=True, host=args.host, port=args.port)
 
 

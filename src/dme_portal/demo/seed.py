@@ -207,7 +207,6 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
         # Synthetic data: eligibility answers only with the member's birth date (as AEVS does).
         f"Example member CIN: {sample.cin} ({sample.condition}), "
         f"born {sample.birth_date.isoformat()}.",
-        "Token: curl -s -d grant_type=password -d username=... -d password=... "
-        "http://127.0.0.1:8000/v1/auth/token",
+        "Token: curl -s -d grant_type=password -d username=... -d password=... $HUB/v1/auth/token",
     ]
     return "\n".join(lines) + "\n"

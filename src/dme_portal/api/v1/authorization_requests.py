@@ -18,6 +18,7 @@ from dme_portal.api.deps import (
     require_json,
 )
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH, REQUIRES_KEY, IdempotencyKey
+from dme_portal.api.network_ref import NetworkQuery, resolve_optional
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import AwareIsoDateTime
 from dme_portal.api.problem import problem_responses
@@ -135,7 +136,7 @@ async def list_requests(
     clock: ClockDep,
     status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
     member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
-    network_id: uuid.UUID | None = None,
+    network_id: NetworkQuery = None,
     submitted_from: Annotated[
         AwareIsoDateTime | None,
         Query(description="Inclusive; ISO 8601 with a time zone, e.g. 2026-11-02T15:00:00Z"),
@@ -151,7 +152,7 @@ async def list_requests(
     filters = repository.ListFilter(
         status=tuple(status or ()),
         member_cin=member_cin,
-        network_id=network_id,
+        network_id=await resolve_optional(session, network_id),
         submitted_from=submitted_from,
         submitted_to=submitted_to,
     )

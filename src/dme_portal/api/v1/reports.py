@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep
+from dme_portal.api.network_ref import NETWORK_REF_PATTERN, resolve_optional
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import IsoDate
 from dme_portal.api.problem import problem_responses
@@ -19,8 +19,13 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 
 ReportReader = Annotated[Principal, Depends(Authenticator(roles=report_service.REPORT_ROLES))]
 NetworkFilter = Annotated[
-    uuid.UUID | None,
-    Query(description="One network; a network admin sees only its own (404 for another)."),
+    str | None,
+    Query(
+        pattern=NETWORK_REF_PATTERN,
+        description="One network, by id or code (`choc`); a network admin sees only its own "
+        "(404 for another).",
+        examples=["choc"],
+    ),
 ]
 CSV_MEDIA_TYPE = "text/csv"
 
@@ -90,7 +95,7 @@ async def prior_authorization_metrics(
         principal=principal,
         start=from_,
         end=to,
-        network_id=network,
+        network_id=await resolve_optional(session, network),
         now=clock.now(),
     )
     if wants_csv(request.headers.get("accept")):
@@ -122,7 +127,7 @@ async def sla_breaches(
     rows = await report_service.sla_breaches(
         session,
         principal=principal,
-        network_id=network,
+        network_id=await resolve_optional(session, network),
         now=now,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,

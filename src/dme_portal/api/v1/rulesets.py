@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
+from dme_portal.api.network_ref import NetworkInPath
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
@@ -43,7 +44,7 @@ _READERS = {
 }
 Reader = Annotated[Principal, Depends(Authenticator(roles=_READERS))]
 Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
-NetworkId = Annotated[uuid.UUID, Path()]
+NetworkId = NetworkInPath
 _READ_ERRORS = problem_responses(401, 403, 404, 422)
 _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 415, 422)
 
