@@ -43,6 +43,23 @@ class Unauthorized(DomainError):
         super().__init__(detail, **kwargs)
 
 
+class InvalidToken(Unauthorized):
+    """RFC 6750 section 3: a token was sent but cannot be used; the header says why."""
+
+    code = "auth.invalid_token"
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        description = detail.replace("\\", "").replace('"', "'")
+        kwargs.setdefault(
+            "headers",
+            {
+                "WWW-Authenticate": 'Bearer realm="dme-portal", error="invalid_token", '
+                f'error_description="{description}"'
+            },
+        )
+        super().__init__(detail, **kwargs)
+
+
 class Forbidden(DomainError):
     status = 403
     code = "auth.forbidden"

@@ -66,9 +66,18 @@ def bearer(value: str) -> dict[str, str]:
 
 async def assert_refused(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
     r = await client.get("/v1/networks", headers=headers)
-    problem = assert_problem(r, 401, code="auth.unauthorized")
-    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    problem = assert_problem(r, 401)
     assert problem["detail"]
+    if problem["code"] == "auth.invalid_token":
+        # RFC 6750 section 3: a token was sent and cannot be used; the header says why.
+        assert r.headers["WWW-Authenticate"] == (
+            'Bearer realm="dme-portal", error="invalid_token", '
+            f'error_description="{problem["detail"]}"'
+        )
+    else:
+        # No bearer token at all: no error code (RFC 6750 section 3.1).
+        assert problem["code"] == "auth.unauthorized"
+        assert r.headers["WWW-Authenticate"] == 'Bearer realm="dme-portal"'
 
 
 PROTECTED = [

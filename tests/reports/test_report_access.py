@@ -25,7 +25,7 @@ class TestPeriod:
             ({"from": "20261101", "to": "2026-12-01"}, "from"),
             ({"from": "2026-11-01", "to": "2026-12-01T00:00:00Z"}, "to"),
             ({"to": "2026-12-01"}, "from"),
-            ({"from": "2026-11-01", "to": "2026-12-01", "network": "nope"}, "network"),
+            ({"from": "2026-11-01", "to": "2026-12-01", "network": "Not a network!"}, "network"),
         ],
     )
     async def test_bad_periods_name_the_field(

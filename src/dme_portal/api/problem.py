@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dme_portal.api import hints
 from dme_portal.errors import DomainError, field_path
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -76,10 +77,16 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         else:
             where = "body"
         field = field_path(loc) or where
-        if err.get("type") == "json_invalid":
-            field, message = "body", "The body is not valid JSON."
+        kind = err.get("type")
+        ctx = err.get("ctx")
+        if kind == "json_invalid":
+            position = loc[0] if loc else None
+            reason = ctx.get("error") if isinstance(ctx, dict) else None
+            field, message = "body", hints.json_message(exc.body, position, reason)
         else:
-            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            message = (
+                hints.pattern_message(ctx) if kind == "string_pattern_mismatch" else None
+            ) or str(err.get("msg", "invalid")).removeprefix("Value error, ")
         out.append({"field": field, "message": message, "code": err.get("type")})
     return out
 

@@ -11,7 +11,7 @@ from jose import JWTError, jwt
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
 from dme_portal.config import AuthSettings
-from dme_portal.errors import Unauthorized
+from dme_portal.errors import InvalidToken
 
 
 def issue_token(principal: Principal, *, settings: AuthSettings, now: datetime) -> tuple[str, int]:
@@ -44,10 +44,10 @@ def verify_token(token: str, *, settings: AuthSettings, now: datetime) -> Princi
     try:
         header = jwt.get_unverified_header(token)
     except JWTError as exc:
-        raise Unauthorized("The access token is malformed.") from exc
+        raise InvalidToken("The access token is malformed.") from exc
     # Only the configured algorithm: no "none", no switching to another family.
     if header.get("alg") != settings.algorithm:
-        raise Unauthorized("The access token uses an algorithm this service does not accept.")
+        raise InvalidToken("The access token uses an algorithm this service does not accept.")
     try:
         claims = jwt.decode(
             token,
@@ -66,22 +66,22 @@ def verify_token(token: str, *, settings: AuthSettings, now: datetime) -> Princi
             },
         )
     except JWTError as exc:
-        raise Unauthorized("The access token is not valid.") from exc
+        raise InvalidToken("The access token is not valid.") from exc
     stamp = now.timestamp()
     try:
         expires, not_before = float(claims["exp"]), float(claims.get("nbf", claims["iat"]))
     except (KeyError, TypeError, ValueError) as exc:
-        raise Unauthorized("The access token lacks valid exp/iat claims.") from exc
+        raise InvalidToken("The access token lacks valid exp/iat claims.") from exc
     if stamp >= expires + _LEEWAY_SECONDS:
-        raise Unauthorized("The access token has expired.")
+        raise InvalidToken("The access token has expired.")
     if stamp < not_before - _LEEWAY_SECONDS:
-        raise Unauthorized("The access token is not valid yet.")
+        raise InvalidToken("The access token is not valid yet.")
     try:
         role = Role(claims["role"])
         org_kind = OrgKind(claims["org_kind"])
         org_id = uuid.UUID(claims["org"])
     except (KeyError, ValueError, TypeError) as exc:
-        raise Unauthorized("The access token lacks a valid role or organisation.") from exc
+        raise InvalidToken("The access token lacks a valid role or organisation.") from exc
     if org_kind not in ROLE_ORG_KINDS[role]:
-        raise Unauthorized("The access token's role does not fit its organisation.")
+        raise InvalidToken("The access token's role does not fit its organisation.")
     return Principal(subject=str(claims["sub"]), role=role, org_kind=org_kind, org_id=org_id)

@@ -14,13 +14,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     StrictInt,
+    ValidationError,
     field_validator,
+    model_validator,
 )
 
 from dme_portal.codes import cin as cin_codes
 from dme_portal.codes import hcpcs, icd10, npi
 from dme_portal.sla.policy import SlaState
+from dme_portal.submissions import validation
 from dme_portal.submissions.models import (
     Acquisition,
     ActorType,
@@ -179,6 +183,23 @@ class AuthorizationRequestCreate(_Strict):
         if len(set(value)) != len(value):
             raise ValueError("names the same attachment twice")
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(
+        cls, data: Any, handler: ModelWrapValidatorHandler[AuthorizationRequestCreate]
+    ) -> AuthorizationRequestCreate:
+        # Periods, duplicates and the expedited reason come with the field errors, not after.
+        extra = validation.request_problems(data)
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if not extra:
+                raise
+            raise validation.merged(cls.__name__, exc, extra) from None
+        if extra:
+            raise validation.merged(cls.__name__, None, extra)
+        return model
 
 
 class CancelBody(_Strict):

@@ -68,40 +68,6 @@ def etag_of(request: AuthorizationRequest) -> str:
     return f'"v{request.version}"'
 
 
-def _check_duplicate_lines(body: AuthorizationRequestCreate) -> None:
-    seen: dict[tuple[str, tuple[str, ...]], list[int]] = {}
-    for i, line in enumerate(body.lines):
-        key = (line.hcpcs, tuple(sorted(line.modifiers)))
-        for j in seen.get(key, []):
-            earlier = body.lines[j]
-            if line.start_date <= earlier.end_date and earlier.start_date <= line.end_date:
-                raise InvalidInput(
-                    f"lines[{i}]",
-                    f"duplicates lines[{j}] (same code, modifiers and overlapping period)",
-                    code="duplicate_line",
-                )
-        seen.setdefault(key, []).append(i)
-
-
-def _check_urgency(body: AuthorizationRequestCreate) -> None:
-    if body.urgency is Urgency.EXPEDITED and not body.expedited_reason:
-        raise InvalidInput(
-            "expedited_reason",
-            "say why the standard timeframe could seriously jeopardize the child's health",
-            code="expedited_reason_required",
-        )
-
-
-def _check_periods(body: AuthorizationRequestCreate) -> None:
-    for i, line in enumerate(body.lines):
-        if line.end_date < line.start_date:
-            raise InvalidInput(
-                f"lines[{i}].end_date", "must not be before start_date", code="period_order"
-            )
-    if len(set(body.diagnoses)) != len(body.diagnoses):
-        raise InvalidInput("diagnoses", "lists the same code twice", code="duplicate_diagnosis")
-
-
 @dataclass(frozen=True, slots=True)
 class Routed:
     """Where a draft request goes and what the network's rules say about it."""
@@ -135,9 +101,8 @@ async def route(
     from dme_portal.attachments import service as attachment_service
 
     assert principal.vendor_id is not None
-    _check_periods(body)
-    _check_urgency(body)
-    _check_duplicate_lines(body)
+    # Periods, duplicate lines and the expedited reason are checked with the body's fields
+    # (submissions/validation.py): every one of those problems comes in one answer.
     member = await repository.get_member_by_cin(session, body.member_cin)
     if member is None:
         raise InvalidInput("member_cin", "no member with this CIN", code="unknown_member")

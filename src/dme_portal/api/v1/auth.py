@@ -22,6 +22,11 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     if not authorization or not authorization.lower().startswith("basic "):
         return None
@@ -51,9 +56,17 @@ async def token(
     username: Annotated[str | None, Form(max_length=100)] = None,
     password: Annotated[str | None, Form(max_length=200)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> TokenResponse:
     """Client credentials (machines; form fields or HTTP Basic) or password (people)."""
     now = clock.now()
+    if not grant_type and _is_json(content_type):
+        raise auth_service.OAuthError(
+            "invalid_request",
+            "Send the token request as application/x-www-form-urlencoded, not JSON (RFC 6749 "
+            "section 4), e.g. grant_type=password&username=...&password=... "
+            "(curl: -d grant_type=password -d username=... -d password=...).",
+        )
     if not grant_type:
         raise auth_service.OAuthError("invalid_request", "grant_type is required.")
     if grant_type not in ("client_credentials", "password"):
