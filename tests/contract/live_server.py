@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -92,3 +95,45 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def uvicorn_subprocess(
+    env: dict[str, str], log_dir: Path, *, attempts: int = 3, timeout: float = 60.0
+) -> Iterator[str]:
+    """The app under ``uvicorn --factory`` in a subprocess; yields its base URL, stops it after.
+
+    ``env`` is added to this process's environment (the database URL, the secret key...). The
+    free port may be taken by the time uvicorn binds it, so a failed start is retried.
+    """
+    full_env = {**os.environ, **env}
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "dme_portal.main:create_app"]
+    last_error = ""
+    for _attempt in range(attempts):
+        port = free_port()
+        log_path = log_dir / f"uvicorn-{port}.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [*cmd, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                cwd=REPO,
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(
+                base_url,
+                timeout=timeout,
+                alive=lambda p=proc: None if p.poll() is None else f"exit code {p.returncode}",
+            )
+        except RuntimeError as exc:
+            stop_process(proc)
+            last_error = f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}"
+            continue
+        try:
+            yield base_url
+        finally:
+            stop_process(proc)
+        return
+    raise RuntimeError(f"uvicorn did not start after {attempts} attempts:\n{last_error}")
