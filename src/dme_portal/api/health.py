@@ -20,13 +20,16 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
-@router.get("/healthz", response_model=Health, summary="The process is up")
+@router.get(
+    "/healthz", operation_id="getLiveness", response_model=Health, summary="The process is up"
+)
 async def healthz() -> Health:
     return Health()
 
 
 @router.get(
     "/readyz",
+    operation_id="getReadiness",
     response_model=Health,
     responses=problem_responses(503),
     summary="The database answers",

@@ -155,6 +155,7 @@ async def _claim_upload(
 
 @router.post(
     "",
+    operation_id="uploadAttachment",
     status_code=201,
     response_model=AttachmentRead,
     openapi_extra=REQUIRES_KEY,
@@ -219,6 +220,7 @@ unattached_router = APIRouter(
 
 @unattached_router.post(
     "",
+    operation_id="uploadDocument",
     status_code=201,
     response_model=AttachmentRead,
     openapi_extra=REQUIRES_KEY,
@@ -284,6 +286,7 @@ async def upload_unattached(
 
 @unattached_router.get(
     "/{attachment_id}",
+    operation_id="getUploadedDocument",
     name="get_upload",
     response_model=AttachmentRead,
     responses=problem_responses(401, 403, 404, 422),
@@ -301,6 +304,7 @@ async def get_upload(
 
 @router.get(
     "",
+    operation_id="listAttachments",
     response_model=AttachmentList,
     responses=problem_responses(401, 403, 404, 422),
     summary="List a request's attachments",
@@ -327,6 +331,7 @@ _DOWNLOAD_HEADERS = {
 
 @router.get(
     "/{attachment_id}/content",
+    operation_id="downloadAttachment",
     response_class=Response,
     responses={
         200: {

@@ -35,6 +35,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 @router.post(
     "/token",
+    operation_id="issueToken",
     response_model=TokenResponse,
     summary="Issue an access token",
     responses=problem_responses(400, 401, 422),

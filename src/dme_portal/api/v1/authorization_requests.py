@@ -57,6 +57,7 @@ _ETAG_HEADER = {"ETag": {"description": "The request's version", "schema": {"typ
 
 @router.post(
     "",
+    operation_id="submitAuthorizationRequest",
     status_code=201,
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
@@ -125,6 +126,7 @@ async def submit(
 
 @router.get(
     "",
+    operation_id="listAuthorizationRequests",
     response_model=AuthorizationRequestPage,
     responses=problem_responses(401, 422),
     summary="List the requests you may see, newest first",
@@ -168,6 +170,7 @@ async def list_requests(
 
 @router.get(
     "/{request_id}",
+    operation_id="getAuthorizationRequest",
     name="get_authorization_request",
     response_model=AuthorizationRequestRead,
     responses={200: {"headers": _ETAG_HEADER}, **problem_responses(401, 404, 422)},
@@ -188,6 +191,7 @@ async def get_request(
 
 @router.get(
     "/{request_id}/events",
+    operation_id="listAuthorizationRequestEvents",
     response_model=EventList,
     responses=problem_responses(401, 404, 422),
     summary="The request's timeline",
@@ -202,6 +206,7 @@ async def list_events(
 
 @router.get(
     "/{request_id}/information-requests",
+    operation_id="listInformationRequests",
     response_model=InformationRequestList,
     responses=problem_responses(401, 403, 404, 422),
     summary="The network's questions to the vendor, with the answers",
@@ -219,6 +224,7 @@ async def list_information_requests(
 
 @router.post(
     "/{request_id}/information-responses",
+    operation_id="answerInformationRequest",
     status_code=201,
     response_model=InformationRequestRead,
     dependencies=[Depends(require_json)],
@@ -256,6 +262,7 @@ async def respond(
 
 @router.post(
     "/{request_id}/cancel",
+    operation_id="cancelAuthorizationRequest",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
     openapi_extra=REQUIRES_IF_MATCH,

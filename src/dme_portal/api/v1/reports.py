@@ -57,6 +57,7 @@ def wants_csv(accept: str | None) -> bool:
 
 @router.get(
     "/prior-authorization-metrics",
+    operation_id="getPriorAuthorizationMetrics",
     response_model=MetricsReport,
     responses={
         200: {
@@ -104,6 +105,7 @@ async def prior_authorization_metrics(
 
 @router.get(
     "/sla-breaches",
+    operation_id="listSlaBreaches",
     response_model=BreachPage,
     responses=problem_responses(401, 403, 404, 422),
     summary="Open requests past their deadline, most overdue first",

@@ -41,7 +41,23 @@ router = APIRouter(tags=["review"])
 REVIEW_ROLES = {Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_CLIENT}
 Reviewer = Annotated[Principal, Depends(Authenticator(roles=REVIEW_ROLES))]
 IfMatch = Annotated[
-    str | None, Header(alias="If-Match", max_length=200, description="The request's ETag.")
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='Required. The request\'s ETag as you last read it (e.g. `"v3"`): 428 '
+        "without it, 412 when the request changed since.",
+    ),
+]
+# Pending and downgrading do not insist (no 428), but honour the header when it is sent.
+OptionalIfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='Optional. The request\'s ETag as you last read it (e.g. `"v3"`): when '
+        "sent and the request has changed since, 412 and nothing changes.",
+    ),
 ]
 _ETAG = {"ETag": {"description": "The request's new version", "schema": {"type": "string"}}}
 
@@ -55,6 +71,7 @@ def _read(
 
 @router.get(
     "/review/reason-codes",
+    operation_id="listReasonCodes",
     response_model=ReasonCodeList,
     responses=problem_responses(401, 403),
     summary="Reason codes for denials and modifications",
@@ -71,6 +88,7 @@ async def reason_codes(_principal: Reviewer) -> ReasonCodeList:
 
 @router.get(
     "/review/queue",
+    operation_id="listReviewQueue",
     response_model=QueuePage,
     responses=problem_responses(401, 403, 422),
     summary="The network's open requests, earliest due first",
@@ -118,6 +136,7 @@ async def queue(
 
 @router.post(
     "/review/requests/{request_id}/claim",
+    operation_id="claimRequest",
     response_model=AuthorizationRequestRead,
     responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 422)},
     summary="Claim a request from the queue",
@@ -136,6 +155,7 @@ async def claim(
 
 @router.post(
     "/review/requests/{request_id}/release",
+    operation_id="releaseRequest",
     response_model=AuthorizationRequestRead,
     responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 422)},
     summary="Release a claimed request",
@@ -156,6 +176,7 @@ async def release(
 
 @router.post(
     "/review/requests/{request_id}/information-requests",
+    operation_id="requestInformation",
     status_code=201,
     response_model=InformationRequestRead,
     dependencies=[Depends(require_json)],
@@ -168,7 +189,7 @@ async def request_information(
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
-    if_match: IfMatch = None,
+    if_match: OptionalIfMatch = None,
 ) -> InformationRequestRead:
     asked = await review_service.request_information(
         session,
@@ -183,6 +204,7 @@ async def request_information(
 
 @router.post(
     "/review/requests/{request_id}/decision",
+    operation_id="decideRequest",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
     openapi_extra=REQUIRES_IF_MATCH,
@@ -217,6 +239,7 @@ async def decide(
 
 @router.post(
     "/review/requests/{request_id}/urgency",
+    operation_id="downgradeUrgency",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
     responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 412, 415, 422)},
@@ -229,7 +252,7 @@ async def downgrade(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: OptionalIfMatch = None,
 ) -> AuthorizationRequestRead:
     """The standard turnaround applies from receipt; the change is an event on the timeline."""
     now = clock.now()
@@ -246,6 +269,7 @@ async def downgrade(
 
 @router.get(
     "/network/requests/changes",
+    operation_id="listRequestChanges",
     response_model=ChangePage,
     responses=problem_responses(401, 403, 422),
     summary="New and changed requests of your network since a cursor",

@@ -86,6 +86,7 @@ def _assignment(a: CsagAssignment, m: Member) -> CsagAssignmentRead:
 
 @router.get(
     "/ruleset",
+    operation_id="getCurrentRuleset",
     response_model=RulesetVersionRead,
     responses=_READ_ERRORS,
     summary="The ruleset version in force",
@@ -100,6 +101,7 @@ async def current_ruleset(
 
 @router.get(
     "/ruleset/versions",
+    operation_id="listRulesetVersions",
     response_model=RulesetVersionList,
     responses=_READ_ERRORS,
     summary="Published versions, newest first",
@@ -120,6 +122,7 @@ async def list_versions(
 
 @router.get(
     "/ruleset/versions/{version}",
+    operation_id="getRulesetVersion",
     response_model=RulesetVersionRead,
     responses=_READ_ERRORS,
     summary="One published version",
@@ -138,6 +141,7 @@ async def get_version(
 
 @router.get(
     "/ruleset/diff",
+    operation_id="diffRulesetVersions",
     response_model=RulesetDiff,
     responses=_READ_ERRORS,
     summary="What changed between two versions",
@@ -165,6 +169,7 @@ async def diff_versions(
 
 @router.get(
     "/ruleset/draft",
+    operation_id="getRulesetDraft",
     response_model=DraftRead,
     responses=_READ_ERRORS,
     summary="The draft being edited",
@@ -178,6 +183,7 @@ async def get_draft(
 
 @router.put(
     "/ruleset/draft",
+    operation_id="saveRulesetDraft",
     response_model=DraftRead,
     responses=_WRITE_ERRORS,
     dependencies=[Depends(require_json)],
@@ -190,7 +196,15 @@ async def save_draft(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=100,
+            description='Optional. The draft\'s ETag as you last read it (e.g. `"d4"`): when '
+            "sent and someone saved the draft since, 412 and nothing changes.",
+        ),
+    ] = None,
 ) -> DraftRead:
     saved = await ruleset_service.save_draft(
         session,
@@ -205,6 +219,7 @@ async def save_draft(
 
 @router.post(
     "/ruleset/draft/validate",
+    operation_id="validateRulesetDraft",
     response_model=DraftValidation,
     responses=_READ_ERRORS,
     summary="Check the draft; lists every problem with its field",
@@ -220,6 +235,7 @@ async def validate_draft(
 
 @router.post(
     "/ruleset/publish",
+    operation_id="publishRuleset",
     status_code=201,
     response_model=RulesetVersionRead,
     responses=_WRITE_ERRORS,
@@ -236,6 +252,7 @@ async def publish(
 
 @router.get(
     "/csag-assignments",
+    operation_id="listCsagAssignments",
     response_model=CsagAssignmentPage,
     responses=_READ_ERRORS,
     summary="Members assigned to the network's CSAGs",
@@ -269,6 +286,7 @@ async def list_assignments(
 
 @router.post(
     "/csag-assignments",
+    operation_id="createCsagAssignment",
     status_code=201,
     response_model=CsagAssignmentRead,
     responses=_WRITE_ERRORS,
@@ -290,6 +308,7 @@ async def assign(
 
 @router.post(
     "/csag-assignments/{assignment_id}/end",
+    operation_id="endCsagAssignment",
     response_model=CsagAssignmentRead,
     responses=_WRITE_ERRORS,
     dependencies=[Depends(require_json)],
