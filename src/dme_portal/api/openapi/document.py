@@ -157,6 +157,15 @@ BODY_SCHEMAS = {
 }
 
 
+# Named examples (a choice in Swagger UI, tabs in ReDoc): (operationId, "request" or status).
+NAMED_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("submitAuthorizationRequest", "request"): examples.SUBMISSIONS,
+    ("submitAuthorizationRequest", "201"): examples.SUBMITTED,
+    ("checkCoverage", "request"): examples.COVERAGE_REQUESTS,
+    ("checkCoverage", "200"): examples.COVERAGE_RESULTS,
+}
+
+
 def build(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI 3.1 document, as committed in ``openapi/openapi.json``."""
     document = get_openapi(
@@ -171,13 +180,18 @@ def build(app: FastAPI) -> dict[str, Any]:
         contact=CONTACT,
         license_info=LICENSE,
     )
-    for operation in _operations(document):
+    for path, operation in _operations(document):
         for status, response in operation.get("responses", {}).items():
             content = response.get("content", {})
             if status[0] in "45" and "application/json" in content:
-                content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                media = content.pop("application/json")
+                media["example"] = examples.problem_example(
+                    operation["operationId"], path, int(status)
+                )
+                content[PROBLEM_MEDIA_TYPE] = media
         # Say so explicitly where no token is needed (the token endpoint, health probes).
         operation.setdefault("security", [])
+        _name_examples(operation)
     mark_required_headers(document)
     _rename_schemas(document, BODY_SCHEMAS)
     schemas = document.get("components", {}).get("schemas", {})
@@ -186,8 +200,16 @@ def build(app: FastAPI) -> dict[str, Any]:
     return document
 
 
-def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [op for item in document.get("paths", {}).values() for op in item.values()]
+def _name_examples(operation: dict[str, Any]) -> None:
+    bodies = {"request": operation.get("requestBody", {}), **operation.get("responses", {})}
+    for key, body in bodies.items():
+        named = NAMED_EXAMPLES.get((operation["operationId"], key))
+        if named is not None:
+            body["content"]["application/json"]["examples"] = named
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(path, op) for path, item in document.get("paths", {}).items() for op in item.values()]
 
 
 def _rename_schemas(document: dict[str, Any], names: dict[str, tuple[str, str]]) -> None:

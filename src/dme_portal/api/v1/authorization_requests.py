@@ -19,7 +19,7 @@ from dme_portal.api.deps import (
 )
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH, REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.pagination import decode_cursor, encode_cursor
-from dme_portal.api.params import AwareIsoDateTime
+from dme_portal.api.params import AwareIsoDateTime, PageCursor, PageLimit, RequestId
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
@@ -135,9 +135,16 @@ async def list_requests(
     principal: AnyPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
-    member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
-    network_id: uuid.UUID | None = None,
+    status: Annotated[
+        list[RequestStatus] | None,
+        Query(max_length=10, description="Only these statuses; repeat to give several."),
+    ] = None,
+    member_cin: Annotated[
+        str | None, Query(pattern=r"^[0-9]{8}[A-Z]$", description="Only this member's requests.")
+    ] = None,
+    network_id: Annotated[
+        uuid.UUID | None, Query(description="Only requests routed to this network.")
+    ] = None,
     submitted_from: Annotated[
         AwareIsoDateTime | None,
         Query(description="Inclusive; ISO 8601 with a time zone, e.g. 2026-11-02T15:00:00Z"),
@@ -146,8 +153,8 @@ async def list_requests(
         AwareIsoDateTime | None,
         Query(description="Exclusive; ISO 8601 with a time zone, e.g. 2026-11-09T15:00:00Z"),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: PageCursor = None,
+    limit: PageLimit = 25,
 ) -> AuthorizationRequestPage:
     """Filter by status, member, network and submission time; follow ``next_cursor``."""
     filters = repository.ListFilter(
@@ -177,7 +184,7 @@ async def list_requests(
     summary="Read one request",
 )
 async def get_request(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     response: Response,
     principal: AnyPrincipal,
     session: SessionDep,
@@ -197,7 +204,7 @@ async def get_request(
     summary="The request's timeline",
 )
 async def list_events(
-    request_id: uuid.UUID, principal: AnyPrincipal, session: SessionDep
+    request_id: RequestId, principal: AnyPrincipal, session: SessionDep
 ) -> EventList:
     """Every change of state, oldest first: who, when, what and why."""
     rows = await submission_service.events(session, principal=principal, request_id=request_id)
@@ -212,7 +219,7 @@ async def list_events(
     summary="The network's questions to the vendor, with the answers",
 )
 async def list_information_requests(
-    request_id: uuid.UUID, principal: QuestionReader, session: SessionDep
+    request_id: RequestId, principal: QuestionReader, session: SessionDep
 ) -> InformationRequestList:
     """Oldest first, each with its answer once given. Not for care coordinators (403): the
     questions and answers can carry clinical detail; `waiting_on` says what the request awaits."""
@@ -233,7 +240,7 @@ async def list_information_requests(
     summary="Answer the network's request for information",
 )
 async def respond(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     body: InformationResponseCreate,
     principal: VendorPrincipal,
     session: SessionDep,
@@ -273,7 +280,7 @@ async def respond(
     summary="Cancel a request that is not decided yet",
 )
 async def cancel(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     response: Response,
     principal: VendorPrincipal,
     session: SessionDep,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.params import PageCursor, PageLimit
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
@@ -43,7 +44,7 @@ _READERS = {
 }
 Reader = Annotated[Principal, Depends(Authenticator(roles=_READERS))]
 Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
-NetworkId = Annotated[uuid.UUID, Path()]
+NetworkId = Annotated[uuid.UUID, Path(description="The network's `id` (see `GET /v1/networks`).")]
 _READ_ERRORS = problem_responses(401, 403, 404, 422)
 _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 415, 422)
 
@@ -94,6 +95,8 @@ def _assignment(a: CsagAssignment, m: Member) -> CsagAssignmentRead:
 async def current_ruleset(
     network_id: NetworkId, principal: Reader, session: SessionDep
 ) -> RulesetVersionRead:
+    """The version the network's requests are evaluated with now. Network staff and the plan read
+    rulesets; vendors see what the rules mean for them through coverage checks."""
     return _version(
         await ruleset_service.current(session, principal=principal, network_id=network_id)
     )
@@ -109,6 +112,7 @@ async def current_ruleset(
 async def list_versions(
     network_id: NetworkId, principal: Reader, session: SessionDep
 ) -> RulesetVersionList:
+    """Every version the network has published; each stays readable for audit."""
     rows = await ruleset_service.versions(session, principal=principal, network_id=network_id)
     return RulesetVersionList(
         items=[
@@ -129,10 +133,11 @@ async def list_versions(
 )
 async def get_version(
     network_id: NetworkId,
-    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    version: Annotated[int, Path(ge=1, le=1_000_000, description="The version number.")],
     principal: Reader,
     session: SessionDep,
 ) -> RulesetVersionRead:
+    """A published version with its document, as requests evaluated with it saw it."""
     found = await ruleset_service.version(
         session, principal=principal, network_id=network_id, number=version
     )
@@ -150,9 +155,14 @@ async def diff_versions(
     network_id: NetworkId,
     principal: Reader,
     session: SessionDep,
-    from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
-    to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
+    from_version: Annotated[
+        int, Query(alias="from", ge=1, le=1_000_000, description="The older version.")
+    ],
+    to_version: Annotated[
+        int, Query(alias="to", ge=1, le=1_000_000, description="The newer version.")
+    ],
 ) -> RulesetDiff:
+    """Each value added, removed or changed from version `from` to version `to`."""
     changes = await ruleset_service.diff(
         session,
         principal=principal,
@@ -177,6 +187,8 @@ async def diff_versions(
 async def get_draft(
     network_id: NetworkId, principal: Reader, session: SessionDep, response: Response
 ) -> DraftRead:
+    """The network's draft ruleset, as last saved (404 before the first save). Its ETag goes in
+    `If-Match` when saving."""
     found = await ruleset_service.draft(session, principal=principal, network_id=network_id)
     return _draft(found, response)
 
@@ -206,6 +218,8 @@ async def save_draft(
         ),
     ] = None,
 ) -> DraftRead:
+    """Network admins only. The draft is kept as given, even when not valid yet; `validate` lists
+    its problems and `publish` refuses it until there are none."""
     saved = await ruleset_service.save_draft(
         session,
         principal=principal,
@@ -227,6 +241,8 @@ async def save_draft(
 async def validate_draft(
     network_id: NetworkId, principal: Admin, session: SessionDep
 ) -> DraftValidation:
+    """Network admins only. Every problem that would stop publishing, each with its field,
+    including SLA hours over the legal limits (42 CFR 438.210(d), California HSC 1367.01)."""
     issues = await ruleset_service.validate_draft(
         session, principal=principal, network_id=network_id
     )
@@ -244,6 +260,8 @@ async def validate_draft(
 async def publish(
     network_id: NetworkId, principal: Admin, session: SessionDep, clock: ClockDep
 ) -> RulesetVersionRead:
+    """Network admins only. The draft becomes the next immutable version and applies to requests
+    submitted from now on; a draft that is not valid is a 409 listing its problems."""
     published = await ruleset_service.publish(
         session, principal=principal, network_id=network_id, now=clock.now()
     )
@@ -261,11 +279,18 @@ async def list_assignments(
     network_id: NetworkId,
     principal: Reader,
     session: SessionDep,
-    member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
-    csag_id: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    member_cin: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{8}[A-Z]$", description="Only this member's assignments."),
+    ] = None,
+    csag_id: Annotated[
+        str | None,
+        Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Only this CSAG's assignments."),
+    ] = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = 25,
 ) -> CsagAssignmentPage:
+    """Members the network's case managers have assigned to a CSAG that requires assignment."""
     rows = await ruleset_service.list_assignments(
         session,
         principal=principal,
@@ -300,6 +325,8 @@ async def assign(
     session: SessionDep,
     clock: ClockDep,
 ) -> CsagAssignmentRead:
+    """Network admins only. Needed before the rules pre-approve items of a CSAG marked
+    `requires_assignment`."""
     a, m = await ruleset_service.assign(
         session, principal=principal, network_id=network_id, body=body, now=clock.now()
     )
@@ -316,12 +343,14 @@ async def assign(
 )
 async def end_assignment(
     network_id: NetworkId,
-    assignment_id: uuid.UUID,
+    assignment_id: Annotated[uuid.UUID, Path(description="The assignment's `id`.")],
     body: CsagAssignmentEnd,
     principal: Admin,
     session: SessionDep,
     clock: ClockDep,
 ) -> CsagAssignmentRead:
+    """Network admins only. The assignment stops counting after `effective_to`; ending it again
+    is a 409."""
     a, m = await ruleset_service.end_assignment(
         session,
         principal=principal,
