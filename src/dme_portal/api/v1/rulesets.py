@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
@@ -47,6 +47,17 @@ Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
 NetworkId = Annotated[uuid.UUID, Path(description="The network's `id` (see `GET /v1/networks`).")]
 _READ_ERRORS = problem_responses(401, 403, 404, 422)
 _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 415, 422)
+_DRAFT_ETAG: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "ETag": {
+                "description": 'The draft\'s revision, `"d<revision>"`: send it as `If-Match` '
+                "when saving.",
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
 
 
 def _version(v: RulesetVersion) -> RulesetVersionRead:
@@ -181,7 +192,7 @@ async def diff_versions(
     "/ruleset/draft",
     operation_id="getRulesetDraft",
     response_model=DraftRead,
-    responses=_READ_ERRORS,
+    responses={**_DRAFT_ETAG, **_READ_ERRORS},
     summary="The draft being edited",
 )
 async def get_draft(
@@ -197,7 +208,7 @@ async def get_draft(
     "/ruleset/draft",
     operation_id="saveRulesetDraft",
     response_model=DraftRead,
-    responses=_WRITE_ERRORS,
+    responses={**_DRAFT_ETAG, **_WRITE_ERRORS},
     dependencies=[Depends(require_json)],
     summary="Save the draft",
 )
