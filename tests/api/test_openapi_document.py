@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from dme_portal.api.openapi import examples
+from dme_portal.config import AuthSettings, Settings
 from dme_portal.main import create_app
 
 OPERATION_ID = re.compile(r"^[a-z][A-Za-z0-9]+$")
@@ -19,7 +20,9 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    return create_app().openapi()
+    """The document as ``make openapi`` writes it: no database, so once, not per backend."""
+    settings = Settings(env="test", auth=AuthSettings(secret_key="test-secret-" + "x" * 40))
+    return create_app(settings).openapi()
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
