@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 LINT_PATHS := src tests alembic $(wildcard bench)
 
 .PHONY: install run serve test test-sqlite test-pg lint fmt typecheck openapi check-openapi \
-        migrate revision worker bench bench-rules bench-sla clean
+        lint-openapi migrate revision worker bench bench-rules bench-sla clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ openapi: install
 check-openapi: install
 	$(BIN)/dme-portal openapi --check openapi/openapi.json
 
+## Redocly CLI (npm, the version pinned in package-lock.json) lints the committed document
+## with redocly.yaml; only this target needs Node.js, the service does not.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+lint-openapi: node_modules/.installed
+	REDOCLY_TELEMETRY=off node_modules/.bin/redocly lint openapi/openapi.json
+
 migrate: install
 	$(BIN)/dme-portal migrate
 
@@ -60,7 +69,7 @@ worker: install
 	$(BIN)/dme-portal worker
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache node_modules
 
 ## Benchmarks (never timed assertions in tests).
 bench: bench-rules bench-sla

@@ -9,12 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from dme_portal import __version__
-from dme_portal.api import health
-from dme_portal.api.idempotent import mark_required_headers
-from dme_portal.api.problem import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from dme_portal.api import docs_pages, health
+from dme_portal.api.openapi import document
+from dme_portal.api.problem import install_problem_handlers
 from dme_portal.api.v1 import (
     attachments,
     auth,
@@ -34,33 +33,12 @@ from dme_portal.db.engine import Database
 from dme_portal.sla import worker as sla_worker
 from dme_portal.sla.clock import Clock, SystemClock
 
-DESCRIPTION = """\
-One API for every health network in California's Whole-Child Model: vendors submit DME
-authorization requests, the hub routes each to the member's network, starts the 72-hour clock
-and shows what the request is waiting on. Errors are RFC 9457 problem details.
-"""
 
-
-def _problem_openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with error responses typed ``application/problem+json``."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title="DME prior-authorization hub",
-        version=__version__,
-        openapi_version="3.1.0",
-        description=DESCRIPTION,
-        routes=app.routes,
-    )
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                if status[0] in "45" and "application/json" in content:
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-    mark_required_headers(schema)
-    app.openapi_schema = schema
-    return schema
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The document, built once per app."""
+    if not app.openapi_schema:
+        app.openapi_schema = document.build(app)
+    return app.openapi_schema
 
 
 def create_app(
@@ -96,11 +74,13 @@ def create_app(
             await db.dispose()
 
     app = FastAPI(
-        title="DME prior-authorization hub",
+        title=document.TITLE,
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served by docs_pages with local assets instead of FastAPI's CDN-backed pages.
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=docs_pages.OAUTH2_REDIRECT_URL,
     )
     app.state.settings = settings
     app.state.db = db
@@ -125,5 +105,6 @@ def create_app(
     v1.include_router(attachments.unattached_router)
     app.include_router(v1)
     app.include_router(health.router)
-    app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
+    docs_pages.install(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -180,12 +180,12 @@ CLIENT_SCRIPT = textwrap.dedent(
     import sys
 
     from dme_hub_client import AuthenticatedClient, Client
-    from dme_hub_client.api.auth import token_v1_auth_token_post as token
+    from dme_hub_client.api.auth import issue_token
     from dme_hub_client.api.authorization_requests import (
-        get_authorization_request_v1_authorization_requests_request_id_get as read_one,
-        submit_v1_authorization_requests_post as submit,
+        get_authorization_request,
+        submit_authorization_request,
     )
-    from dme_hub_client.models import AuthorizationRequestCreate, BodyTokenV1AuthTokenPost
+    from dme_hub_client.models import AuthorizationRequestCreate, TokenRequest
 
     cfg = json.load(sys.stdin)
 
@@ -203,9 +203,9 @@ CLIENT_SCRIPT = textwrap.dedent(
 
 
     with Client(base_url=cfg["base_url"], raise_on_unexpected_status=True) as anonymous:
-        login = token.sync_detailed(
+        login = issue_token.sync_detailed(
             client=anonymous,
-            body=BodyTokenV1AuthTokenPost.from_dict(
+            body=TokenRequest.from_dict(
                 {"grant_type": "password", "username": cfg["username"], "password": cfg["password"]}
             ),
         )
@@ -214,13 +214,13 @@ CLIENT_SCRIPT = textwrap.dedent(
     with AuthenticatedClient(
         base_url=cfg["base_url"], token=login.parsed.access_token, raise_on_unexpected_status=True
     ) as client:
-        created = submit.sync_detailed(
+        created = submit_authorization_request.sync_detailed(
             client=client,
             body=AuthorizationRequestCreate.from_dict(cfg["body"]),
             idempotency_key=cfg["idempotency_key"],
         )
         out["created"] = describe(created)
-        read = read_one.sync_detailed(created.parsed.id, client=client)
+        read = get_authorization_request.sync_detailed(created.parsed.id, client=client)
         out["read"] = describe(read)
     print(json.dumps(out, default=str))
     """

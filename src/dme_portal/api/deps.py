@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.jwt import verify_token
@@ -48,7 +49,28 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 # request is a committed one.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/token")
+TOKEN_URL = "/v1/auth/token"
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from `POST /v1/auth/token` (or from the identity provider the "
+    "hub trusts), sent as `Authorization: Bearer <token>`.",
+)
+# The same bearer token, described as the OAuth2 grants that issue it, so that Swagger UI's
+# Authorize button (and generated clients) can fetch one. Documentation only: the token is
+# read and checked through ``_bearer`` above.
+_oauth2 = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes={}),
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes={}),
+    ),
+    scheme_name="OAuth2",
+    description="`clientCredentials` for machines (`vendor_client`, `network_client`): client "
+    "id and secret as HTTP Basic or as form fields. `password` for people (vendor staff, "
+    "reviewers, admins, coordinators). The access token's role decides what the caller may do; "
+    "the token has no scopes.",
+    auto_error=False,
+)
 
 
 class Authenticator:
@@ -62,6 +84,7 @@ class Authenticator:
         settings: SettingsDep,
         clock: ClockDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        _documented: Annotated[str | None, Depends(_oauth2)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("A bearer access token is required.")

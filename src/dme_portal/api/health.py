@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from dme_portal.api.deps import get_database
@@ -17,21 +17,28 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    """The probe passed."""
+
+    status: Literal["ok"] = Field(default="ok", description="Always `ok`.")
 
 
-@router.get("/healthz", response_model=Health, summary="The process is up")
+@router.get(
+    "/healthz", operation_id="getLiveness", response_model=Health, summary="The process is up"
+)
 async def healthz() -> Health:
+    """200 while the process serves requests; it does not touch the database."""
     return Health()
 
 
 @router.get(
     "/readyz",
+    operation_id="getReadiness",
     response_model=Health,
     responses=problem_responses(503),
     summary="The database answers",
 )
 async def readyz(db: Database = Depends(get_database)) -> Health | JSONResponse:
+    """200 when the database answers a query; 503 otherwise (take the process out of rotation)."""
     try:
         async with db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

@@ -20,7 +20,7 @@ NETWORK_REF_PATTERN = (
     r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[a-z0-9][a-z0-9_-]{0,31})$"
 )
-_DESCRIPTION = "The network's id (a UUID) or its code, such as `choc`."
+_DESCRIPTION = "The network's `id` (a UUID) or its `code`, such as `choc` (see `GET /v1/networks`)."
 UNKNOWN = uuid.UUID(int=0)
 
 

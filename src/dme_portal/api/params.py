@@ -7,14 +7,16 @@ time, and a ``date`` one takes ``1700000000``; at a door that must be strict the
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Path, Query
 from pydantic import BeforeValidator
 
 from dme_portal.submissions.schemas import IsoDate
 
-__all__ = ["AwareIsoDateTime", "IsoDate"]
+__all__ = ["AwareIsoDateTime", "IsoDate", "PageCursor", "PageLimit", "RequestId"]
 
 # RFC 3339 `date-time` (the ISO 8601 profile OpenAPI's `format: date-time` names): seconds and
 # a time zone (Z or an offset) are required; lowercase t and z are allowed (RFC 3339 §5.6).
@@ -45,3 +47,14 @@ def _aware_iso_datetime(value: Any) -> Any:
 
 AwareIsoDateTime = Annotated[datetime, BeforeValidator(_aware_iso_datetime)]
 """An instant: an RFC 3339 date-time with its time zone, as UTC."""
+
+
+RequestId = Annotated[uuid.UUID, Path(description="The authorization request's `id`.")]
+PageCursor = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="`next_cursor` from the previous page; omit it for the first page.",
+    ),
+]
+PageLimit = Annotated[int, Query(ge=1, le=100, description="Most items on one page.")]

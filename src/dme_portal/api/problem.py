@@ -21,9 +21,13 @@ log = logging.getLogger("dme_portal.api")
 
 
 class FieldError(BaseModel):
+    """One invalid field of a 422."""
+
     field: str = Field(description="Where the problem is, e.g. `lines[0].hcpcs`.")
-    message: str
-    code: str | None = None
+    message: str = Field(description="What is wrong with it.")
+    code: str | None = Field(
+        default=None, description="A machine-readable kind, e.g. `string_pattern_mismatch`."
+    )
 
 
 class Problem(BaseModel):
@@ -31,13 +35,19 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    code: str
-    errors: list[FieldError] | None = None
+    type: str = Field(default="about:blank", description="Always `about:blank`.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str | None = Field(
+        default=None, description="What went wrong this time, in words (never PHI)."
+    )
+    instance: str | None = Field(default=None, description="The path of the request.")
+    code: str = Field(
+        description="Stable machine-readable code, e.g. `authorization_request.not_found`."
+    )
+    errors: list[FieldError] | None = Field(
+        default=None, description="For a 422 (and some 409s and 413s): each field at fault."
+    )
 
 
 def problem_response(

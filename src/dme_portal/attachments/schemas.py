@@ -30,7 +30,7 @@ class AttachmentRead(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: uuid.UUID
+    id: uuid.UUID = Field(description="The attachment's id.")
     request_id: uuid.UUID | None = Field(
         description="The request it belongs to; null for an upload not yet named in a submission."
     )
@@ -38,15 +38,17 @@ class AttachmentRead(BaseModel):
         description="For an upload not yet named in a submission: when it is deleted unless a "
         "submission names it in `attachment_ids` first. Null once attached."
     )
-    document_type: DocumentType
+    document_type: DocumentType = Field(description="What the document is.")
     filename: str = Field(description="The uploaded name, sanitised, with the sniffed extension.")
     content_type: MediaType = Field(description="Sniffed from the content.")
-    size_bytes: int
+    size_bytes: int = Field(description="Size of the content in bytes.")
     sha256: str = Field(description="Hex SHA-256 of the content.")
-    uploaded_at: datetime
-    uploaded_by: str
-    description: str | None
+    uploaded_at: datetime = Field(description="When it was uploaded.")
+    uploaded_by: str = Field(description="Who uploaded it (`user:` or `client:`).")
+    description: str | None = Field(description="The uploader's description, if any.")
 
 
 class AttachmentList(BaseModel):
-    items: list[AttachmentRead]
+    """A request's attachments."""
+
+    items: list[AttachmentRead] = Field(description="Oldest first.")

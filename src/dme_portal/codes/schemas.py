@@ -41,7 +41,7 @@ class HcpcsCodeRead(BaseModel):
 class HcpcsCodePage(BaseModel):
     """One page of HCPCS search results, in code order."""
 
-    items: list[HcpcsCodeRead]
+    items: list[HcpcsCodeRead] = Field(description="The codes on this page.")
     next_cursor: str | None = Field(description=_NEXT_CURSOR)
 
 
@@ -62,7 +62,9 @@ class Icd10CodeRead(BaseModel):
     )
 
     code: str = Field(description="Dotted ICD-10-CM code.", examples=["G80.0"])
-    description: str = Field(examples=["Spastic quadriplegic cerebral palsy"])
+    description: str = Field(
+        description="The code's description.", examples=["Spastic quadriplegic cerebral palsy"]
+    )
     billable: bool = Field(
         description="True for a billable (leaf) code, the only kind a request's diagnoses "
         "accept; false for a header such as `G80`, usable as a ruleset diagnosis prefix.",
@@ -73,5 +75,5 @@ class Icd10CodeRead(BaseModel):
 class Icd10CodePage(BaseModel):
     """One page of ICD-10-CM search results, in code order."""
 
-    items: list[Icd10CodeRead]
+    items: list[Icd10CodeRead] = Field(description="The codes on this page.")
     next_cursor: str | None = Field(description=_NEXT_CURSOR)

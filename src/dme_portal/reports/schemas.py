@@ -13,9 +13,9 @@ from dme_portal.submissions.models import RequestStatus, Urgency
 class MetricsRow(BaseModel):
     """One network and urgency over the requests received in the period."""
 
-    network_id: uuid.UUID
-    network_code: str
-    network_name: str
+    network_id: uuid.UUID = Field(description="The network.")
+    network_code: str = Field(description="The network's short code, e.g. `choc`.")
+    network_name: str = Field(description="The network's name.")
     urgency: Urgency = Field(description="The request's urgency now (after any downgrade).")
     requests: int = Field(description="Requests received in the period, cancelled ones included.")
     cancelled: int = Field(description="Of those, withdrawn by the vendor.")
@@ -60,6 +60,11 @@ class MetricsRow(BaseModel):
 
 
 class MetricsReport(BaseModel):
+    """Prior-authorization metrics over a period, per network and urgency.
+
+    The figures CMS-0057-F asks payers to publish, side by side for every network in scope.
+    """
+
     model_config = ConfigDict(populate_by_name=True)
 
     from_: date = Field(alias="from", description="First day of the period (UTC), inclusive.")
@@ -71,20 +76,26 @@ class MetricsReport(BaseModel):
 
 
 class BreachRead(BaseModel):
-    request_id: uuid.UUID
-    network_id: uuid.UUID
-    network_name: str
-    status: RequestStatus
-    urgency: Urgency
-    received_at: datetime
-    due_at: datetime
+    """An open request past its decision deadline."""
+
+    request_id: uuid.UUID = Field(description="The authorization request.")
+    network_id: uuid.UUID = Field(description="The network that must decide it.")
+    network_name: str = Field(description="The network's name.")
+    status: RequestStatus = Field(description="`in_review` or `pended`.")
+    urgency: Urgency = Field(description="The request's urgency now.")
+    received_at: datetime = Field(description="When the hub accepted it.")
+    due_at: datetime = Field(description="The deadline it missed.")
     hours_late: float = Field(description="Hours past the deadline at `generated_at`, 2 decimals.")
     assigned_to: str | None = Field(description="The reviewer who has claimed it, if any.")
-    waiting_on: str
+    waiting_on: str = Field(description="What it waits for, in plain words.")
     escalated: bool = Field(description="The request is on the network's escalation list.")
 
 
 class BreachPage(BaseModel):
-    generated_at: datetime
-    items: list[BreachRead]
-    next_cursor: str | None
+    """One page of SLA breaches, most overdue first."""
+
+    generated_at: datetime = Field(description="The hub's time when the list was made.")
+    items: list[BreachRead] = Field(description="The breaches on this page.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )

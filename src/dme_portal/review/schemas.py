@@ -29,8 +29,10 @@ class _Body(BaseModel):
 
 
 class DecisionLine(_Body):
-    line_number: StrictInt = Field(ge=1, le=50)
-    outcome: DecisionOutcome
+    """The decision on one open line."""
+
+    line_number: StrictInt = Field(ge=1, le=50, description="The line decided (`line_number`).")
+    outcome: DecisionOutcome = Field(description="Approve, modify or deny the line.")
     quantity: StrictInt | None = Field(
         default=None, gt=0, le=100_000, description="Approved quantity (less when modified)."
     )
@@ -39,14 +41,24 @@ class DecisionLine(_Body):
     reason_code: DecisionReason | None = Field(
         default=None, description="Required to deny or modify; see the reason code list."
     )
-    reason: Text | None = Field(default=None, min_length=1, max_length=4000)
+    reason: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4000,
+        description="Required to deny or modify: the decision explained to the vendor and "
+        "the family.",
+    )
 
 
 class DecisionCreate(_Body):
     """A decision on every line still open; the same body for reviewers and network systems."""
 
-    lines: list[DecisionLine] = Field(min_length=1, max_length=50)
-    note: Text | None = Field(default=None, max_length=4000)
+    lines: list[DecisionLine] = Field(
+        min_length=1, max_length=50, description="One entry for each open line, and only those."
+    )
+    note: Text | None = Field(
+        default=None, max_length=4000, description="A note on the timeline's `decided` event."
+    )
     network_reference: Text | None = Field(
         default=None,
         min_length=1,
@@ -56,43 +68,81 @@ class DecisionCreate(_Body):
 
 
 class UrgencyChange(_Body):
+    """Downgrade an expedited request to standard; the standard clock runs from receipt."""
+
     urgency: Literal["standard"] = Field(description="Only a downgrade to standard.")
-    reason: Text = Field(min_length=1, max_length=2000)
+    reason: Text = Field(
+        min_length=1, max_length=2000, description="Why expedited handling is not needed."
+    )
 
 
 class InformationRequestCreate(_Body):
-    message: Text = Field(min_length=1, max_length=4000)
-    documents_requested: list[DocumentType] = Field(default_factory=list, max_length=10)
-    network_reference: Text | None = Field(default=None, min_length=1, max_length=100)
+    """Pend the request with a question or a list of documents for the vendor."""
+
+    message: Text = Field(
+        min_length=1, max_length=4000, description="The question, as the vendor will read it."
+    )
+    documents_requested: list[DocumentType] = Field(
+        default_factory=list, max_length=10, description="Document types the vendor should send."
+    )
+    network_reference: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The network's own reference number (kept as given).",
+    )
 
 
 class InformationResponseCreate(_Body):
-    message: Text = Field(min_length=1, max_length=4000)
-    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    """The vendor's answer to the network's open question."""
+
+    message: Text = Field(min_length=1, max_length=4000, description="The answer.")
+    attachment_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Attachments of this request that go with the answer (upload them first "
+        "with `POST /v1/authorization-requests/{request_id}/attachments`).",
+    )
 
 
 class QueuePage(BaseModel):
-    items: list[AuthorizationRequestRead]
-    next_cursor: str | None
+    """One page of the review queue, earliest due first."""
+
+    items: list[AuthorizationRequestRead] = Field(description="The requests on this page.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class ChangeRead(BaseModel):
-    change_id: int
-    kind: str
-    changed_at: datetime
-    request: AuthorizationRequestRead
+    """A change to one of the network's requests, with the request as it is now."""
+
+    change_id: int = Field(description="Increasing position in the network's feed.")
+    kind: str = Field(
+        description="What changed: `submitted`, `rules_approved`, `decided`, "
+        "`information_requested`, `information_received`, `urgency_downgraded`, "
+        "`sla_at_risk`, `sla_breached` or `cancelled`."
+    )
+    changed_at: datetime = Field(description="When it changed.")
+    request: AuthorizationRequestRead = Field(description="The request now (not at the change).")
 
 
 class ChangePage(BaseModel):
-    items: list[ChangeRead]
+    """The network's changes after the cursor, oldest first."""
+
+    items: list[ChangeRead] = Field(description="Up to `limit` changes; empty when none is new.")
     next_cursor: str = Field(description="Pass back as `cursor` to continue; stable when empty.")
 
 
 class ReasonCodeRead(BaseModel):
-    code: DecisionReason
-    text: str
+    """A reason a line may be denied or modified for."""
+
+    code: DecisionReason = Field(description="The code to send as `reason_code`.")
+    text: str = Field(description="The reason in words, as the vendor sees it.")
     medical_necessity: bool = Field(description="Only a medical director may use it.")
 
 
 class ReasonCodeList(BaseModel):
-    items: list[ReasonCodeRead]
+    """Every decision reason code."""
+
+    items: list[ReasonCodeRead] = Field(description="In a stable order.")

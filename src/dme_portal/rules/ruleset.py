@@ -40,59 +40,95 @@ class _Doc(BaseModel):
 
 
 class NoAuthItem(_Doc):
-    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$")
+    """A code the network does not authorize at all (within a monthly ceiling)."""
+
+    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$", description="HCPCS Level II code.")
     max_units_per_month: StrictInt | None = Field(
         default=None, gt=0, description="Above this, the item needs authorization after all."
     )
 
 
 class CsagItem(_Doc):
-    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$")
+    """An item a CSAG pre-approves, with its limits; a line over them goes to review."""
+
+    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$", description="HCPCS Level II code.")
     modifiers: list[str] = Field(
         default_factory=list, description="Allowed modifiers; empty allows any."
     )
-    max_units_per_month: StrictInt = Field(gt=0)
-    max_period_days: StrictInt = Field(gt=0, le=366)
+    max_units_per_month: StrictInt = Field(gt=0, description="Most units a month approved.")
+    max_period_days: StrictInt = Field(
+        gt=0, le=366, description="Longest period approved at once, in days."
+    )
 
 
 class Csag(_Doc):
     """Condition-specific authorization group: pre-approved items for a condition."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
-    name: str = Field(min_length=1, max_length=200)
-    diagnosis_prefixes: list[str] = Field(min_length=1)
-    items: list[CsagItem] = Field(min_length=1)
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="Stable id, e.g. `cp-mobility`; traces name it as `csag:<id>`.",
+    )
+    name: str = Field(min_length=1, max_length=200, description="Name shown in traces.")
+    diagnosis_prefixes: list[str] = Field(
+        min_length=1,
+        description="ICD-10-CM prefixes (`G80`, `E10.6`): a request with a diagnosis "
+        "starting with one of them is in the group.",
+    )
+    items: list[CsagItem] = Field(min_length=1, description="The items pre-approved.")
     requires_assignment: StrictBool = Field(
         default=False, description="The network's case manager must assign the member first."
     )
-    requires_in_network_vendor: StrictBool = True
+    requires_in_network_vendor: StrictBool = Field(
+        default=True, description="Only a vendor contracted with the network is pre-approved."
+    )
     documents_waived: StrictBool = Field(
         default=False,
         description="The network approves this CSAG's items without the documents its "
         "documentation rules ask for (the trace says so). By default a line is approved by "
         "rules only once its required documents are on file.",
     )
-    citation: str | None = Field(default=None, max_length=500)
+    citation: str | None = Field(
+        default=None, max_length=500, description="The network policy this group comes from."
+    )
 
 
 class Durations(_Doc):
-    default_days: StrictInt = Field(default=90, gt=0, le=366)
-    lifelong_days: StrictInt = Field(default=180, gt=0, le=366)
-    lifelong_diagnosis_prefixes: list[str] = Field(default_factory=list)
-    max_days: StrictInt = Field(default=365, gt=0, le=366)
+    """How long authorizations last."""
+
+    default_days: StrictInt = Field(
+        default=90, gt=0, le=366, description="Authorization period by default, in days."
+    )
+    lifelong_days: StrictInt = Field(
+        default=180, gt=0, le=366, description="Period for members with a lifelong condition."
+    )
+    lifelong_diagnosis_prefixes: list[str] = Field(
+        default_factory=list,
+        description="ICD-10-CM prefixes of the lifelong conditions (e.g. `G80` cerebral palsy).",
+    )
+    max_days: StrictInt = Field(
+        default=365, gt=0, le=366, description="The longest period ever authorized."
+    )
 
 
 class QuantityLimit(_Doc):
-    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$")
-    max_units_per_month: StrictInt = Field(gt=0)
+    """A monthly quantity above which a line goes to review."""
+
+    hcpcs: str = Field(pattern=r"^[A-Z][0-9]{4}$", description="HCPCS Level II code.")
+    max_units_per_month: StrictInt = Field(gt=0, description="Most units a month.")
 
 
 class DocumentationRequirement(_Doc):
     """Documents a line needs for review, by code or by category."""
 
-    hcpcs: str | None = Field(default=None, pattern=r"^[A-Z][0-9]{4}$")
-    category: str | None = None
-    documents: list[DocumentType] = Field(min_length=1)
+    hcpcs: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z][0-9]{4}$",
+        description="The code it applies to; give this or `category`, not both.",
+    )
+    category: str | None = Field(
+        default=None, description="The DME category it applies to, e.g. `wheelchairs`."
+    )
+    documents: list[DocumentType] = Field(min_length=1, description="The documents needed.")
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
@@ -104,14 +140,25 @@ class DocumentationRequirement(_Doc):
 
 
 class BrandRule(_Doc):
-    require_reason: StrictBool = True
+    """What a line naming a brand needs."""
+
+    require_reason: StrictBool = Field(
+        default=True, description="A line naming a brand needs a `brand_reason`."
+    )
 
 
 class OutOfNetworkRule(_Doc):
-    requires_letter_of_agreement: StrictBool = True
+    """What a line from a vendor outside the network needs."""
+
+    requires_letter_of_agreement: StrictBool = Field(
+        default=True,
+        description="Such a line goes to review for a letter of agreement with the vendor.",
+    )
 
 
 class SlaPolicy(_Doc):
+    """The network's turnaround: hours to decide, and how the clock behaves."""
+
     # No upper bound in the shape: the legal maximums (rules/sla_limits.py) are checked, with
     # the rule they come from, when a draft is validated or published; an older published
     # version over them still loads.
@@ -128,26 +175,48 @@ class SlaPolicy(_Doc):
         description="Hours from receipt to an expedited decision: at most 72 "
         "(42 CFR 438.210(d)(2)); checked on validate and publish.",
     )
-    pause_while_pended: StrictBool = False
-    at_risk_fraction: float = Field(default=1 / 6, gt=0, lt=1)
+    pause_while_pended: StrictBool = Field(
+        default=False,
+        description="The clock stands still while the network waits for the vendor's answer.",
+    )
+    at_risk_fraction: float = Field(
+        default=1 / 6,
+        gt=0,
+        lt=1,
+        description="A request is `at_risk` when less than this share of its turnaround is left.",
+    )
 
 
 class RuleSet(_Doc):
     """A network's authorization rules (one version of them)."""
 
-    schema_version: StrictInt = SCHEMA_VERSION
-    description: str = Field(default="", max_length=2000)
+    schema_version: StrictInt = Field(
+        default=SCHEMA_VERSION, description=f"Version of this format; {SCHEMA_VERSION} now."
+    )
+    description: str = Field(
+        default="", max_length=2000, description="What the ruleset is, in the network's words."
+    )
     illustrative: StrictBool = Field(
         default=False, description="True for demo data: not any network's real policy."
     )
-    no_authorization: list[NoAuthItem] = Field(default_factory=list)
-    csags: list[Csag] = Field(default_factory=list)
-    durations: Durations = Durations()
-    quantity_limits: list[QuantityLimit] = Field(default_factory=list)
-    documentation: list[DocumentationRequirement] = Field(default_factory=list)
-    brand: BrandRule = BrandRule()
-    out_of_network: OutOfNetworkRule = OutOfNetworkRule()
-    sla: SlaPolicy = SlaPolicy()
+    no_authorization: list[NoAuthItem] = Field(
+        default_factory=list, description="Codes that need no authorization."
+    )
+    csags: list[Csag] = Field(
+        default_factory=list, description="Condition-specific authorization groups."
+    )
+    durations: Durations = Field(default=Durations(), description="Authorization periods.")
+    quantity_limits: list[QuantityLimit] = Field(
+        default_factory=list, description="Monthly limits per code."
+    )
+    documentation: list[DocumentationRequirement] = Field(
+        default_factory=list, description="Documents needed per code or category."
+    )
+    brand: BrandRule = Field(default=BrandRule(), description="The brand rule.")
+    out_of_network: OutOfNetworkRule = Field(
+        default=OutOfNetworkRule(), description="The out-of-network rule."
+    )
+    sla: SlaPolicy = Field(default=SlaPolicy(), description="The turnaround policy.")
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:

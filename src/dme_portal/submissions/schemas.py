@@ -135,30 +135,70 @@ class _Strict(BaseModel):
 
 
 class LineCreate(_Strict):
-    hcpcs: HcpcsCode
-    modifiers: Annotated[list[Modifier], AfterValidator(_no_repeats)] = Field(
-        default_factory=list, max_length=4
+    """One item requested: a HCPCS code, how many, how often, for which period."""
+
+    hcpcs: HcpcsCode = Field(
+        description="HCPCS Level II code the hub knows (search `GET /v1/codes/hcpcs`), e.g. "
+        "`L1960` (ankle-foot orthosis) or `E1161` (tilt-in-space wheelchair)."
     )
-    quantity: StrictInt = Field(gt=0, le=100_000)
-    unit: Unit = Unit.EACH
-    frequency: Frequency = Frequency.ONCE
-    start_date: IsoDate
-    end_date: IsoDate
-    acquisition: Acquisition = Acquisition.PURCHASE
-    brand: Text | None = Field(default=None, min_length=1, max_length=120)
-    manufacturer: Text | None = Field(default=None, min_length=1, max_length=120)
-    brand_reason: Text | None = Field(default=None, min_length=1, max_length=2000)
+    modifiers: Annotated[list[Modifier], AfterValidator(_no_repeats)] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Up to four HCPCS modifiers, each once: `NU` new, `RR` rental, `UE` used, "
+        "`LT`/`RT` left or right side...",
+    )
+    quantity: StrictInt = Field(
+        gt=0, le=100_000, description="Units requested per `frequency`, counted in `unit`."
+    )
+    unit: Unit = Field(default=Unit.EACH, description="What one unit of `quantity` is.")
+    frequency: Frequency = Field(
+        default=Frequency.ONCE, description="How often `quantity` is supplied in the period."
+    )
+    start_date: IsoDate = Field(description="First day of the requested period (YYYY-MM-DD).")
+    end_date: IsoDate = Field(
+        description="Last day of the requested period, inclusive; not before `start_date`."
+    )
+    acquisition: Acquisition = Field(
+        default=Acquisition.PURCHASE, description="Whether the item is bought or rented."
+    )
+    brand: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="A specific brand the member needs, if any; most networks then ask for "
+        "`brand_reason`.",
+    )
+    manufacturer: Text | None = Field(
+        default=None, min_length=1, max_length=120, description="The brand's manufacturer."
+    )
+    brand_reason: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Why this brand and no other (an allergy, a fit, a prior failure).",
+    )
 
 
 class AuthorizationRequestCreate(_Strict):
-    """A vendor's request: the member, the diagnoses (primary first) and the lines."""
+    """A vendor's request: the member, the diagnoses (primary first) and the lines.
 
-    member_cin: Cin
-    network_id: uuid.UUID | None = Field(
-        default=None, description="Optional: must agree with the member's enrollment."
+    The same body asks `POST /v1/coverage-checks` what would happen, without storing anything.
+    """
+
+    member_cin: Cin = Field(
+        description="The member's Medi-Cal CIN (client index number): 8 digits and a letter."
     )
-    prescriber_npi: Npi
-    urgency: Urgency = Urgency.STANDARD
+    network_id: uuid.UUID | None = Field(
+        default=None,
+        description="Optional: the hub finds the member's network from their enrollment on "
+        "the lines' start date; when given, it must agree (422 otherwise).",
+    )
+    prescriber_npi: Npi = Field(
+        description="NPI of the prescribing physician: 10 digits with a valid check digit."
+    )
+    urgency: Urgency = Field(
+        default=Urgency.STANDARD, description="`expedited` needs `expedited_reason`."
+    )
     expedited_reason: Text | None = Field(
         default=None,
         min_length=1,
@@ -166,10 +206,26 @@ class AuthorizationRequestCreate(_Strict):
         description="Required when urgency is expedited: why the standard timeframe could "
         "seriously jeopardize the member's health.",
     )
-    kind: RequestKind = RequestKind.INITIAL
-    diagnoses: list[Icd10Code] = Field(min_length=1, max_length=12)
-    lines: list[LineCreate] = Field(min_length=1, max_length=50)
-    notes: Text | None = Field(default=None, max_length=4000)
+    kind: RequestKind = Field(
+        default=RequestKind.INITIAL,
+        description="`initial` for a new item; `renewal` or `change` where the member already "
+        "has an authorization for it (an `initial` request overlapping one is a 409).",
+    )
+    diagnoses: list[Icd10Code] = Field(
+        min_length=1,
+        max_length=12,
+        description="Billable ICD-10-CM codes, primary first (search `GET /v1/codes/icd10`); "
+        "networks' condition-specific groups match on them.",
+    )
+    lines: list[LineCreate] = Field(
+        min_length=1,
+        max_length=50,
+        description="The items, each decided on its own; no two lines for the same code and "
+        "an overlapping period.",
+    )
+    notes: Text | None = Field(
+        default=None, max_length=4000, description="Free text for the network's reviewer."
+    )
     attachment_ids: list[uuid.UUID] = Field(
         default_factory=list,
         max_length=20,
@@ -203,18 +259,26 @@ class AuthorizationRequestCreate(_Strict):
 
 
 class CancelBody(_Strict):
-    reason: Text | None = Field(default=None, max_length=2000)
+    """Why the vendor withdraws the request (optional; the body may be omitted)."""
+
+    reason: Text | None = Field(
+        default=None, max_length=2000, description="Shown on the request's timeline."
+    )
 
 
 class RuleReason(BaseModel):
-    code: str
-    message: str
+    """Why the rules did not approve a line, with a stable code."""
+
+    code: str = Field(description="Stable reason code, e.g. `csag_quantity_limit`.")
+    message: str = Field(description="The reason in words a vendor can act on.")
 
 
 class RuleTraceStep(BaseModel):
-    rule: str
-    passed: bool
-    message: str
+    """One rule the engine applied to the line, in order."""
+
+    rule: str = Field(description="The rule, e.g. `csag:cp-mobility` or `documentation`.")
+    passed: bool = Field(description="Whether the line met the rule.")
+    message: str = Field(description="What the rule found.")
 
 
 class LineRules(BaseModel):
@@ -225,67 +289,81 @@ class LineRules(BaseModel):
         "approve the line as soon as the documents in `documents_missing` are on file)"
     )
     decided_by: str | None = Field(description="The rule that decided, e.g. `csag:cp-orthotics`.")
-    reasons: list[RuleReason]
-    trace: list[RuleTraceStep]
-    documents_required: list[str]
+    reasons: list[RuleReason] = Field(description="Why the line was not approved, if it was not.")
+    trace: list[RuleTraceStep] = Field(description="Every rule applied, in order.")
+    documents_required: list[str] = Field(
+        description="Document types the network's rules ask for on this line."
+    )
     documents_missing: list[str] = Field(
         description="Required documents not on file yet (empty once the line is decided)."
     )
 
 
 class LineAuthorization(BaseModel):
-    number: str
-    start_date: date
-    end_date: date
+    """The authorization an approved or modified line grants."""
+
+    number: str = Field(description="The authorization number to bill against.")
+    start_date: date = Field(description="First day authorized.")
+    end_date: date = Field(description="Last day authorized, inclusive.")
     state: AuthorizationState = Field(
         description="`active` while in force; `void` once its request was cancelled."
     )
 
 
 class LineRead(BaseModel):
-    id: uuid.UUID
-    line_number: int
-    hcpcs: str
-    description: str
-    category: str
-    modifiers: list[str]
-    quantity: int
-    unit: str
-    frequency: str
-    start_date: date
-    end_date: date
-    acquisition: Acquisition
-    brand: str | None
-    manufacturer: str | None
-    brand_reason: str | None
+    """A requested line as the hub holds it: the request, the rules' view, the decision."""
+
+    id: uuid.UUID = Field(description="The line's id.")
+    line_number: int = Field(description="1-based position in the request; decisions name it.")
+    hcpcs: str = Field(description="HCPCS Level II code requested.")
+    description: str = Field(description="The code's description.")
+    category: str = Field(description="The code's DME category, e.g. `wheelchairs`.")
+    modifiers: list[str] = Field(description="HCPCS modifiers as requested.")
+    quantity: int = Field(description="Units requested per `frequency`.")
+    unit: str = Field(description="What one unit is (see `Unit`).")
+    frequency: str = Field(description="How often the quantity is supplied (see `Frequency`).")
+    start_date: date = Field(description="First day of the requested period.")
+    end_date: date = Field(description="Last day of the requested period, inclusive.")
+    acquisition: Acquisition = Field(description="Bought or rented.")
+    brand: str | None = Field(description="Brand requested, if any.")
+    manufacturer: str | None = Field(description="Manufacturer of the brand, if given.")
+    brand_reason: str | None = Field(description="Why the brand, if given.")
     contract_status: ContractStatus = Field(
         description="The vendor's contract with the network on the line's start date."
     )
-    outcome: LineOutcome | None
+    outcome: LineOutcome | None = Field(description="The decision; null while undecided.")
     x12_action_code: str = Field(
         description="X12 278 HCR01: A1, A3, A4 (pending), A6, NA, or C when the request was "
         "cancelled (its authorizations are void)."
     )
-    approved_quantity: int | None
-    decision_reason_code: str | None
-    decision_reason: str | None
+    approved_quantity: int | None = Field(
+        description="The quantity authorized when less than requested (`modified`); else null."
+    )
+    decision_reason_code: str | None = Field(
+        description="Reason code of a denial or modification (`GET /v1/review/reason-codes`)."
+    )
+    decision_reason: str | None = Field(description="The decider's words, if any.")
     rules: LineRules | None = Field(description="Null when the network had no ruleset.")
-    authorization: LineAuthorization | None
+    authorization: LineAuthorization | None = Field(
+        description="The authorization granted; null unless approved or modified."
+    )
 
 
 class NetworkRef(BaseModel):
-    id: uuid.UUID
-    code: str
-    name: str
+    """The health network that decides the request."""
+
+    id: uuid.UUID = Field(description="The network's id.")
+    code: str = Field(description="Short stable code, e.g. `choc`.")
+    name: str = Field(description="Display name, e.g. `CHOC Health Alliance`.")
 
 
 class MemberSummary(BaseModel):
     """Whom the request is for. Names and birth date are PHI: never logged."""
 
-    cin: str
-    first_name: str
-    last_name: str
-    birth_date: date
+    cin: str = Field(description="Medi-Cal CIN.")
+    first_name: str = Field(description="Given name.")
+    last_name: str = Field(description="Family name.")
+    birth_date: date = Field(description="Date of birth.")
     age_years: int = Field(
         description="Age in whole years on the hub's current date (UTC) when the response was "
         "made (for a replayed submission: when it was first made)."
@@ -293,16 +371,18 @@ class MemberSummary(BaseModel):
 
 
 class VendorRef(BaseModel):
-    id: uuid.UUID
-    name: str
-    npi: str
+    """The DME supplier that submitted the request."""
+
+    id: uuid.UUID = Field(description="The vendor's id.")
+    name: str = Field(description="The vendor's name.")
+    npi: str = Field(description="The vendor's NPI.")
 
 
 class InformationRequestRead(BaseModel):
     """A question the network asked the vendor, and the vendor's answer once given."""
 
-    id: uuid.UUID
-    request_id: uuid.UUID
+    id: uuid.UUID = Field(description="The question's id.")
+    request_id: uuid.UUID = Field(description="The authorization request it is about.")
     requested_at: datetime = Field(description="When the network asked.")
     requested_by: str = Field(
         description="Who asked, as their token named them: `user:<username>` for a reviewer "
@@ -323,41 +403,49 @@ class InformationRequestRead(BaseModel):
         "stops the clock during the question (the hub sets the vendor no separate deadline)."
     )
     answered_at: datetime | None = Field(description="Null while the question is open.")
-    answered_by: str | None
+    answered_by: str | None = Field(description="Who answered (`user:` or `client:`).")
     answer: str | None = Field(description="The vendor's answer.")
     attachment_ids: list[str] = Field(description="Attachments the vendor sent with the answer.")
 
 
 class AuthorizationRequestRead(BaseModel):
-    id: uuid.UUID
-    status: RequestStatus
+    """An authorization request: its lines and their outcomes, its SLA clock, what it awaits.
+
+    Send its `ETag` (`"v<version>"`) as `If-Match` to cancel or decide it.
+    """
+
+    id: uuid.UUID = Field(description="The request's id.")
+    status: RequestStatus = Field(description="Derived from the lines' outcomes.")
     x12_action_code: str = Field(description="X12 278 HCR01: A1, A2, A3, A4, A6 or C.")
-    urgency: Urgency
-    kind: RequestKind
-    member_cin: str
-    vendor_id: uuid.UUID
-    network: NetworkRef
-    prescriber_npi: str
-    diagnoses: list[str]
-    lines: list[LineRead]
-    notes: str | None
-    received_at: datetime
-    due_at: datetime
-    decided_at: datetime | None
-    updated_at: datetime
-    sla_state: SlaState
+    urgency: Urgency = Field(description="Now (a reviewer may downgrade `expedited`).")
+    kind: RequestKind = Field(description="Initial, renewal or change.")
+    member_cin: str = Field(description="The member's Medi-Cal CIN.")
+    vendor_id: uuid.UUID = Field(description="The submitting vendor's id.")
+    network: NetworkRef = Field(description="The network that decides it.")
+    prescriber_npi: str = Field(description="NPI of the prescribing physician.")
+    diagnoses: list[str] = Field(description="ICD-10-CM codes, primary first.")
+    lines: list[LineRead] = Field(description="The requested items, in line-number order.")
+    notes: str | None = Field(description="The vendor's notes, if any.")
+    received_at: datetime = Field(description="When the hub accepted it: the clock's start.")
+    due_at: datetime = Field(
+        description="Decision deadline: `received_at` plus the network's turnaround for the "
+        "urgency, plus any time the clock stood still."
+    )
+    decided_at: datetime | None = Field(description="When the last open line was decided.")
+    updated_at: datetime = Field(description="When anything about it last changed.")
+    sla_state: SlaState = Field(description="Where the request stands against `due_at`.")
     waiting_on: str = Field(
         description="In plain words: what the request waits for, and from whom."
     )
-    version: int
+    version: int = Field(description='Increases with every change; the ETag is `"v<version>"`.')
     ruleset_version: int | None = Field(description="The network ruleset version applied.")
-    expedited_reason: str | None
+    expedited_reason: str | None = Field(description="Why expedited, as the vendor gave it.")
     sla_paused: bool = Field(description="True while the clock stands still (pended).")
     paused_seconds: int = Field(description="Time the clock has stood still so far.")
     assigned_to: str | None = Field(description="The reviewer who has claimed it.")
     network_reference: str | None = Field(description="The network system's own number.")
-    member: MemberSummary
-    vendor: VendorRef
+    member: MemberSummary = Field(description="The member, with name and age.")
+    vendor: VendorRef = Field(description="The submitting vendor.")
     open_information_request: InformationRequestRead | None = Field(
         description="The network's open question to the vendor; null when none is open. "
         "Always null for care coordinators: a question can carry clinical detail, so they see "
@@ -370,29 +458,47 @@ class AuthorizationRequestRead(BaseModel):
 
 
 class AuthorizationRequestPage(BaseModel):
-    items: list[AuthorizationRequestRead]
+    """One page of requests, newest first."""
+
+    items: list[AuthorizationRequestRead] = Field(description="The requests on this page.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
 
 
 class InformationRequestList(BaseModel):
+    """The network's questions about one request."""
+
     items: list[InformationRequestRead] = Field(description="Oldest first.")
 
 
 class EventRead(BaseModel):
-    id: uuid.UUID
-    sequence: int
-    occurred_at: datetime
-    kind: str
-    actor_type: ActorType
-    actor_id: str | None
-    actor_role: str | None
-    from_status: RequestStatus | None
-    to_status: RequestStatus | None
-    reason: str | None
-    data: dict[str, Any]
+    """One entry of a request's timeline; entries are never changed or removed."""
+
+    id: uuid.UUID = Field(description="The event's id.")
+    sequence: int = Field(description="1, 2, 3... within the request.")
+    occurred_at: datetime = Field(description="When it happened.")
+    kind: str = Field(
+        description="What happened: `submitted`, `rules_evaluated`, `rules_approved`, "
+        "`decided`, `claimed`, `released`, `information_requested`, `information_received`, "
+        "`attachment_added`, `urgency_downgraded`, `sla_at_risk`, `sla_breached`, "
+        "`cancelled`..."
+    )
+    actor_type: ActorType = Field(description="What kind of actor did it.")
+    actor_id: str | None = Field(
+        description="Who: `user:<username>`, `client:<id>`, `ruleset:v<version>`; null for "
+        "the hub itself."
+    )
+    actor_role: str | None = Field(description="The actor's role, e.g. `vendor` or `rules`.")
+    from_status: RequestStatus | None = Field(description="Status before, if it changed.")
+    to_status: RequestStatus | None = Field(description="Status after, if it changed.")
+    reason: str | None = Field(description="Why, in the actor's words, if given.")
+    data: dict[str, Any] = Field(
+        description="Details that depend on `kind`, e.g. the lines' outcomes for `decided`."
+    )
 
 
 class EventList(BaseModel):
-    items: list[EventRead]
+    """A request's timeline."""
+
+    items: list[EventRead] = Field(description="Oldest first.")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
@@ -17,6 +17,7 @@ from starlette.types import Message, Receive
 from dme_portal.api import idempotent
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, SettingsDep
 from dme_portal.api.idempotent import REQUIRES_KEY, IdempotencyKey
+from dme_portal.api.params import RequestId
 from dme_portal.api.problem import problem_responses
 from dme_portal.attachments import service as attachment_service
 from dme_portal.attachments.exceptions import AttachmentTooLarge
@@ -126,8 +127,19 @@ FileField = Annotated[
     UploadFile, File(description=f"The document: {_MEDIA_TYPES}, identified by its content.")
 ]
 DescriptionField = Annotated[
-    str | None, Form(max_length=DESCRIPTION_MAX_LENGTH), AfterValidator(clean_description)
+    str | None,
+    Form(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        description="What the document is, in a few words, e.g. `Seating evaluation by the "
+        "CCS therapist`; blank means none.",
+    ),
+    AfterValidator(clean_description),
 ]
+DocumentTypeField = Annotated[
+    DocumentType,
+    Form(description="What the document is; the network's documentation rules count it."),
+]
+AttachmentId = Annotated[uuid.UUID, Path(description="The attachment's `id`.")]
 
 
 async def _claim_upload(
@@ -155,6 +167,7 @@ async def _claim_upload(
 
 @router.post(
     "",
+    operation_id="uploadAttachment",
     status_code=201,
     response_model=AttachmentRead,
     openapi_extra=REQUIRES_KEY,
@@ -162,14 +175,14 @@ async def _claim_upload(
     summary="Attach a document to a request",
 )
 async def upload(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     principal: VendorPrincipal,
     session: SessionDep,
     store: BlobStoreDep,
     clock: ClockDep,
     settings: SettingsDep,
     file: FileField,
-    document_type: Annotated[DocumentType, Form()],
+    document_type: DocumentTypeField,
     description: DescriptionField = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -219,6 +232,7 @@ unattached_router = APIRouter(
 
 @unattached_router.post(
     "",
+    operation_id="uploadDocument",
     status_code=201,
     response_model=AttachmentRead,
     openapi_extra=REQUIRES_KEY,
@@ -241,7 +255,7 @@ async def upload_unattached(
     clock: ClockDep,
     settings: SettingsDep,
     file: FileField,
-    document_type: Annotated[DocumentType, Form()],
+    document_type: DocumentTypeField,
     description: DescriptionField = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -284,13 +298,14 @@ async def upload_unattached(
 
 @unattached_router.get(
     "/{attachment_id}",
+    operation_id="getUploadedDocument",
     name="get_upload",
     response_model=AttachmentRead,
     responses=problem_responses(401, 403, 404, 422),
     summary="Read one of your uploads",
 )
 async def get_upload(
-    attachment_id: uuid.UUID, principal: VendorPrincipal, session: SessionDep
+    attachment_id: AttachmentId, principal: VendorPrincipal, session: SessionDep
 ) -> AttachmentRead:
     """Your upload's metadata: whether a request holds it yet, and when it expires if not."""
     found = await attachment_service.get_own_upload(
@@ -301,12 +316,13 @@ async def get_upload(
 
 @router.get(
     "",
+    operation_id="listAttachments",
     response_model=AttachmentList,
     responses=problem_responses(401, 403, 404, 422),
     summary="List a request's attachments",
 )
 async def list_attachments(
-    request_id: uuid.UUID, principal: DocumentReader, session: SessionDep
+    request_id: RequestId, principal: DocumentReader, session: SessionDep
 ) -> AttachmentList:
     """Oldest first; 404 when the request is outside your scope."""
     rows = await attachment_service.list_attachments(
@@ -327,6 +343,7 @@ _DOWNLOAD_HEADERS = {
 
 @router.get(
     "/{attachment_id}/content",
+    operation_id="downloadAttachment",
     response_class=Response,
     responses={
         200: {
@@ -341,8 +358,8 @@ _DOWNLOAD_HEADERS = {
     summary="Download an attachment",
 )
 async def download(
-    request_id: uuid.UUID,
-    attachment_id: uuid.UUID,
+    request_id: RequestId,
+    attachment_id: AttachmentId,
     principal: DocumentReader,
     session: SessionDep,
     store: BlobStoreDep,

@@ -7,7 +7,7 @@ import binascii
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Header
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dme_portal.api.deps import ClockDep, SessionDep, SettingsDep
 from dme_portal.api.problem import problem_responses
@@ -17,9 +17,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class TokenResponse(BaseModel):
-    access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
-    expires_in: int
+    """An access token (RFC 6749 §5.1)."""
+
+    access_token: str = Field(description="A JWT: send it as `Authorization: Bearer <token>`.")
+    token_type: Literal["Bearer"] = Field(default="Bearer", description="Always `Bearer`.")
+    expires_in: int = Field(description="Seconds until the token expires; then ask again.")
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -40,6 +42,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 @router.post(
     "/token",
+    operation_id="issueToken",
     response_model=TokenResponse,
     summary="Issue an access token",
     responses=problem_responses(400, 401, 422),
@@ -51,14 +54,36 @@ async def token(
     grant_type: Annotated[
         str | None, Form(description="`client_credentials` or `password`", max_length=100)
     ] = None,
-    client_id: Annotated[str | None, Form(max_length=100)] = None,
-    client_secret: Annotated[str | None, Form(max_length=200)] = None,
-    username: Annotated[str | None, Form(max_length=100)] = None,
-    password: Annotated[str | None, Form(max_length=200)] = None,
+    client_id: Annotated[
+        str | None,
+        Form(
+            max_length=100,
+            description="client_credentials: the machine client's id (or send it as HTTP Basic).",
+        ),
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        Form(
+            max_length=200,
+            description="client_credentials: the machine client's secret (or as HTTP Basic).",
+        ),
+    ] = None,
+    username: Annotated[
+        str | None, Form(max_length=100, description="password: the person's user name.")
+    ] = None,
+    password: Annotated[
+        str | None, Form(max_length=200, description="password: the person's password.")
+    ] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> TokenResponse:
-    """Client credentials (machines; form fields or HTTP Basic) or password (people)."""
+    """Client credentials (machines; form fields or HTTP Basic) or password (people).
+
+    Errors follow RFC 6749 §5.2 as problem details with an `error` member: `invalid_request`,
+    `unsupported_grant_type`, `invalid_grant` and `unauthorized_client` are 400s;
+    `invalid_client` is a 401 with `WWW-Authenticate: Basic`. Swagger UI's **Authorize**
+    button uses this endpoint for both flows.
+    """
     now = clock.now()
     if not grant_type and _is_json(content_type):
         raise auth_service.OAuthError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -20,7 +19,7 @@ from dme_portal.api.deps import (
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH, REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.network_ref import NetworkQuery, resolve_optional
 from dme_portal.api.pagination import decode_cursor, encode_cursor
-from dme_portal.api.params import AwareIsoDateTime
+from dme_portal.api.params import AwareIsoDateTime, PageCursor, PageLimit, RequestId
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
@@ -58,6 +57,7 @@ _ETAG_HEADER = {"ETag": {"description": "The request's version", "schema": {"typ
 
 @router.post(
     "",
+    operation_id="submitAuthorizationRequest",
     status_code=201,
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
@@ -126,6 +126,7 @@ async def submit(
 
 @router.get(
     "",
+    operation_id="listAuthorizationRequests",
     response_model=AuthorizationRequestPage,
     responses=problem_responses(401, 422),
     summary="List the requests you may see, newest first",
@@ -134,8 +135,13 @@ async def list_requests(
     principal: AnyPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
-    member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
+    status: Annotated[
+        list[RequestStatus] | None,
+        Query(max_length=10, description="Only these statuses; repeat to give several."),
+    ] = None,
+    member_cin: Annotated[
+        str | None, Query(pattern=r"^[0-9]{8}[A-Z]$", description="Only this member's requests.")
+    ] = None,
     network_id: NetworkQuery = None,
     submitted_from: Annotated[
         AwareIsoDateTime | None,
@@ -145,8 +151,8 @@ async def list_requests(
         AwareIsoDateTime | None,
         Query(description="Exclusive; ISO 8601 with a time zone, e.g. 2026-11-09T15:00:00Z"),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: PageCursor = None,
+    limit: PageLimit = 25,
 ) -> AuthorizationRequestPage:
     """Filter by status, member, network and submission time; follow ``next_cursor``."""
     filters = repository.ListFilter(
@@ -169,13 +175,14 @@ async def list_requests(
 
 @router.get(
     "/{request_id}",
+    operation_id="getAuthorizationRequest",
     name="get_authorization_request",
     response_model=AuthorizationRequestRead,
     responses={200: {"headers": _ETAG_HEADER}, **problem_responses(401, 404, 422)},
     summary="Read one request",
 )
 async def get_request(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     response: Response,
     principal: AnyPrincipal,
     session: SessionDep,
@@ -189,12 +196,13 @@ async def get_request(
 
 @router.get(
     "/{request_id}/events",
+    operation_id="listAuthorizationRequestEvents",
     response_model=EventList,
     responses=problem_responses(401, 404, 422),
     summary="The request's timeline",
 )
 async def list_events(
-    request_id: uuid.UUID, principal: AnyPrincipal, session: SessionDep
+    request_id: RequestId, principal: AnyPrincipal, session: SessionDep
 ) -> EventList:
     """Every change of state, oldest first: who, when, what and why."""
     rows = await submission_service.events(session, principal=principal, request_id=request_id)
@@ -203,12 +211,13 @@ async def list_events(
 
 @router.get(
     "/{request_id}/information-requests",
+    operation_id="listInformationRequests",
     response_model=InformationRequestList,
     responses=problem_responses(401, 403, 404, 422),
     summary="The network's questions to the vendor, with the answers",
 )
 async def list_information_requests(
-    request_id: uuid.UUID, principal: QuestionReader, session: SessionDep
+    request_id: RequestId, principal: QuestionReader, session: SessionDep
 ) -> InformationRequestList:
     """Oldest first, each with its answer once given. Not for care coordinators (403): the
     questions and answers can carry clinical detail; `waiting_on` says what the request awaits."""
@@ -220,6 +229,7 @@ async def list_information_requests(
 
 @router.post(
     "/{request_id}/information-responses",
+    operation_id="answerInformationRequest",
     status_code=201,
     response_model=InformationRequestRead,
     dependencies=[Depends(require_json)],
@@ -228,7 +238,7 @@ async def list_information_requests(
     summary="Answer the network's request for information",
 )
 async def respond(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     body: InformationResponseCreate,
     principal: VendorPrincipal,
     session: SessionDep,
@@ -257,6 +267,7 @@ async def respond(
 
 @router.post(
     "/{request_id}/cancel",
+    operation_id="cancelAuthorizationRequest",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
     openapi_extra=REQUIRES_IF_MATCH,
@@ -267,7 +278,7 @@ async def respond(
     summary="Cancel a request that is not decided yet",
 )
 async def cancel(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     response: Response,
     principal: VendorPrincipal,
     session: SessionDep,

@@ -36,6 +36,7 @@ def _query(q: str) -> str:
 
 @router.get(
     "/hcpcs",
+    operation_id="searchHcpcsCodes",
     response_model=HcpcsCodePage,
     responses=problem_responses(401, 422),
     summary="Search the HCPCS Level II codes the hub accepts",
@@ -57,6 +58,7 @@ def search_hcpcs(
 
 @router.get(
     "/icd10",
+    operation_id="searchIcd10Codes",
     response_model=Icd10CodePage,
     responses=problem_responses(401, 422),
     summary="Search ICD-10-CM diagnosis codes",

@@ -19,6 +19,7 @@ router = APIRouter(prefix="/coverage-checks", tags=["coverage checks"])
 
 @router.post(
     "",
+    operation_id="checkCoverage",
     response_model=CoverageCheckResult,
     dependencies=[Depends(require_json)],
     responses=problem_responses(401, 403, 415, 422),

@@ -17,6 +17,7 @@ router = APIRouter(prefix="/members", tags=["members"])
 
 @router.get(
     "/{cin}/eligibility",
+    operation_id="getEligibility",
     response_model=Eligibility,
     responses=problem_responses(401, 404, 422),
     summary="The member's network and CCS eligibility on a date",

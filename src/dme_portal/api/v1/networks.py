@@ -14,6 +14,7 @@ router = APIRouter(prefix="/networks", tags=["networks"])
 
 @router.get(
     "",
+    operation_id="listNetworks",
     response_model=NetworkList,
     responses=problem_responses(401),
     summary="The plan's health networks",

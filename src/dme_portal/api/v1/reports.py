@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep
 from dme_portal.api.network_ref import NETWORK_REF_PATTERN, resolve_optional
 from dme_portal.api.pagination import decode_cursor, encode_cursor
-from dme_portal.api.params import IsoDate
+from dme_portal.api.params import IsoDate, PageCursor, PageLimit
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.reports import service as report_service
@@ -62,6 +62,7 @@ def wants_csv(accept: str | None) -> bool:
 
 @router.get(
     "/prior-authorization-metrics",
+    operation_id="getPriorAuthorizationMetrics",
     response_model=MetricsReport,
     responses={
         200: {
@@ -109,6 +110,7 @@ async def prior_authorization_metrics(
 
 @router.get(
     "/sla-breaches",
+    operation_id="listSlaBreaches",
     response_model=BreachPage,
     responses=problem_responses(401, 403, 404, 422),
     summary="Open requests past their deadline, most overdue first",
@@ -118,8 +120,8 @@ async def sla_breaches(
     session: SessionDep,
     clock: ClockDep,
     network: NetworkFilter = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: PageCursor = None,
+    limit: PageLimit = 25,
 ) -> BreachPage:
     """In review or pended, with the clock running and the deadline passed; `escalated` tells
     whether the SLA worker has put it on the network's escalation list."""

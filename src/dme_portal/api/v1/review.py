@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH
 from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.params import PageCursor, PageLimit, RequestId
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
@@ -41,7 +41,23 @@ router = APIRouter(tags=["review"])
 REVIEW_ROLES = {Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_CLIENT}
 Reviewer = Annotated[Principal, Depends(Authenticator(roles=REVIEW_ROLES))]
 IfMatch = Annotated[
-    str | None, Header(alias="If-Match", max_length=200, description="The request's ETag.")
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='Required. The request\'s ETag as you last read it (e.g. `"v3"`): 428 '
+        "without it, 412 when the request changed since.",
+    ),
+]
+# Pending and downgrading do not insist (no 428), but honour the header when it is sent.
+OptionalIfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='Optional. The request\'s ETag as you last read it (e.g. `"v3"`): when '
+        "sent and the request has changed since, 412 and nothing changes.",
+    ),
 ]
 _ETAG = {"ETag": {"description": "The request's new version", "schema": {"type": "string"}}}
 
@@ -55,6 +71,7 @@ def _read(
 
 @router.get(
     "/review/reason-codes",
+    operation_id="listReasonCodes",
     response_model=ReasonCodeList,
     responses=problem_responses(401, 403),
     summary="Reason codes for denials and modifications",
@@ -71,6 +88,7 @@ async def reason_codes(_principal: Reviewer) -> ReasonCodeList:
 
 @router.get(
     "/review/queue",
+    operation_id="listReviewQueue",
     response_model=QueuePage,
     responses=problem_responses(401, 403, 422),
     summary="The network's open requests, earliest due first",
@@ -79,13 +97,29 @@ async def queue(
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
-    status: Annotated[list[RequestStatus] | None, Query(max_length=10)] = None,
-    urgency: Urgency | None = None,
+    status: Annotated[
+        list[RequestStatus] | None,
+        Query(
+            max_length=10,
+            description="Only these statuses (repeat to give several); `in_review` and `pended` "
+            "by default.",
+        ),
+    ] = None,
+    urgency: Annotated[Urgency | None, Query(description="Only this urgency.")] = None,
     sla_state: Annotated[SlaState | None, Query(description="on_time, at_risk or breached")] = None,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    assigned: review_repository.Assigned = review_repository.Assigned.ANY,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    category: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Only requests with a line in this DME category, e.g. `wheelchairs` "
+            "(the `category` of `GET /v1/codes/hcpcs`).",
+        ),
+    ] = None,
+    assigned: Annotated[
+        review_repository.Assigned, Query(description="Filter by who has claimed the request.")
+    ] = review_repository.Assigned.ANY,
+    cursor: PageCursor = None,
+    limit: PageLimit = 25,
 ) -> QueuePage:
     """Filter by status, urgency, SLA state, code category and assignment."""
     if category is not None and category not in hcpcs.CATEGORIES:
@@ -118,17 +152,20 @@ async def queue(
 
 @router.post(
     "/review/requests/{request_id}/claim",
+    operation_id="claimRequest",
     response_model=AuthorizationRequestRead,
     responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 422)},
     summary="Claim a request from the queue",
 )
 async def claim(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
     response: Response,
 ) -> AuthorizationRequestRead:
+    """Take the request: `assigned_to` names you and the queue shows it as yours. Claiming a
+    request you hold already changes nothing; one another reviewer holds is a 409."""
     now = clock.now()
     found = await review_service.claim(session, principal=principal, request_id=request_id, now=now)
     return _read(found, response, now)
@@ -136,17 +173,20 @@ async def claim(
 
 @router.post(
     "/review/requests/{request_id}/release",
+    operation_id="releaseRequest",
     response_model=AuthorizationRequestRead,
     responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 422)},
     summary="Release a claimed request",
 )
 async def release(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
     response: Response,
 ) -> AuthorizationRequestRead:
+    """Give the request back to the queue, unassigned. Only the reviewer who holds it, or a
+    medical director, may release it (409 otherwise)."""
     now = clock.now()
     found = await review_service.release(
         session, principal=principal, request_id=request_id, now=now
@@ -156,6 +196,7 @@ async def release(
 
 @router.post(
     "/review/requests/{request_id}/information-requests",
+    operation_id="requestInformation",
     status_code=201,
     response_model=InformationRequestRead,
     dependencies=[Depends(require_json)],
@@ -163,13 +204,16 @@ async def release(
     summary="Pend the request: ask the vendor for information or documents",
 )
 async def request_information(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     body: InformationRequestCreate,
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
-    if_match: IfMatch = None,
+    if_match: OptionalIfMatch = None,
 ) -> InformationRequestRead:
+    """The request becomes `pended` and the vendor sees the question in
+    `open_information_request`; the vendor's answer puts it back in review. Where the network's
+    policy says so, the SLA clock stands still until the answer."""
     asked = await review_service.request_information(
         session,
         principal=principal,
@@ -183,6 +227,7 @@ async def request_information(
 
 @router.post(
     "/review/requests/{request_id}/decision",
+    operation_id="decideRequest",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
     openapi_extra=REQUIRES_IF_MATCH,
@@ -193,7 +238,7 @@ async def request_information(
     summary="Decide the request's open lines",
 )
 async def decide(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     body: DecisionCreate,
     principal: Reviewer,
     session: SessionDep,
@@ -217,19 +262,20 @@ async def decide(
 
 @router.post(
     "/review/requests/{request_id}/urgency",
+    operation_id="downgradeUrgency",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
     responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 412, 415, 422)},
     summary="Downgrade an expedited request to standard, with a reason",
 )
 async def downgrade(
-    request_id: uuid.UUID,
+    request_id: RequestId,
     body: UrgencyChange,
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: OptionalIfMatch = None,
 ) -> AuthorizationRequestRead:
     """The standard turnaround applies from receipt; the change is an event on the timeline."""
     now = clock.now()
@@ -246,6 +292,7 @@ async def downgrade(
 
 @router.get(
     "/network/requests/changes",
+    operation_id="listRequestChanges",
     response_model=ChangePage,
     responses=problem_responses(401, 403, 422),
     summary="New and changed requests of your network since a cursor",
@@ -254,8 +301,15 @@ async def changes(
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{1,19}$",
+            description="`next_cursor` of the previous call; omit it (or send 0) to start from "
+            "the beginning.",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Most changes in one answer.")] = 50,
 ) -> ChangePage:
     """Poll with the returned `next_cursor`; each change carries the request as it is now."""
     assert principal.network_id is not None

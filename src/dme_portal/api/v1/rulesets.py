@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.network_ref import NetworkInPath
 from dme_portal.api.pagination import decode_cursor, encode_cursor
+from dme_portal.api.params import PageCursor, PageLimit
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
@@ -47,6 +48,17 @@ Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
 NetworkId = NetworkInPath
 _READ_ERRORS = problem_responses(401, 403, 404, 422)
 _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 415, 422)
+_DRAFT_ETAG: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "ETag": {
+                "description": 'The draft\'s revision, `"d<revision>"`: send it as `If-Match` '
+                "when saving.",
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
 
 
 def _version(v: RulesetVersion) -> RulesetVersionRead:
@@ -87,6 +99,7 @@ def _assignment(a: CsagAssignment, m: Member) -> CsagAssignmentRead:
 
 @router.get(
     "/ruleset",
+    operation_id="getCurrentRuleset",
     response_model=RulesetVersionRead,
     responses=_READ_ERRORS,
     summary="The ruleset version in force",
@@ -94,6 +107,8 @@ def _assignment(a: CsagAssignment, m: Member) -> CsagAssignmentRead:
 async def current_ruleset(
     network_id: NetworkId, principal: Reader, session: SessionDep
 ) -> RulesetVersionRead:
+    """The version the network's requests are evaluated with now. Network staff and the plan read
+    rulesets; vendors see what the rules mean for them through coverage checks."""
     return _version(
         await ruleset_service.current(session, principal=principal, network_id=network_id)
     )
@@ -101,6 +116,7 @@ async def current_ruleset(
 
 @router.get(
     "/ruleset/versions",
+    operation_id="listRulesetVersions",
     response_model=RulesetVersionList,
     responses=_READ_ERRORS,
     summary="Published versions, newest first",
@@ -108,6 +124,7 @@ async def current_ruleset(
 async def list_versions(
     network_id: NetworkId, principal: Reader, session: SessionDep
 ) -> RulesetVersionList:
+    """Every version the network has published; each stays readable for audit."""
     rows = await ruleset_service.versions(session, principal=principal, network_id=network_id)
     return RulesetVersionList(
         items=[
@@ -121,16 +138,18 @@ async def list_versions(
 
 @router.get(
     "/ruleset/versions/{version}",
+    operation_id="getRulesetVersion",
     response_model=RulesetVersionRead,
     responses=_READ_ERRORS,
     summary="One published version",
 )
 async def get_version(
     network_id: NetworkId,
-    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    version: Annotated[int, Path(ge=1, le=1_000_000, description="The version number.")],
     principal: Reader,
     session: SessionDep,
 ) -> RulesetVersionRead:
+    """A published version with its document, as requests evaluated with it saw it."""
     found = await ruleset_service.version(
         session, principal=principal, network_id=network_id, number=version
     )
@@ -139,6 +158,7 @@ async def get_version(
 
 @router.get(
     "/ruleset/diff",
+    operation_id="diffRulesetVersions",
     response_model=RulesetDiff,
     responses=_READ_ERRORS,
     summary="What changed between two versions",
@@ -147,9 +167,14 @@ async def diff_versions(
     network_id: NetworkId,
     principal: Reader,
     session: SessionDep,
-    from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
-    to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
+    from_version: Annotated[
+        int, Query(alias="from", ge=1, le=1_000_000, description="The older version.")
+    ],
+    to_version: Annotated[
+        int, Query(alias="to", ge=1, le=1_000_000, description="The newer version.")
+    ],
 ) -> RulesetDiff:
+    """Each value added, removed or changed from version `from` to version `to`."""
     changes = await ruleset_service.diff(
         session,
         principal=principal,
@@ -166,21 +191,25 @@ async def diff_versions(
 
 @router.get(
     "/ruleset/draft",
+    operation_id="getRulesetDraft",
     response_model=DraftRead,
-    responses=_READ_ERRORS,
+    responses={**_DRAFT_ETAG, **_READ_ERRORS},
     summary="The draft being edited",
 )
 async def get_draft(
     network_id: NetworkId, principal: Reader, session: SessionDep, response: Response
 ) -> DraftRead:
+    """The network's draft ruleset, as last saved (404 before the first save). Its ETag goes in
+    `If-Match` when saving."""
     found = await ruleset_service.draft(session, principal=principal, network_id=network_id)
     return _draft(found, response)
 
 
 @router.put(
     "/ruleset/draft",
+    operation_id="saveRulesetDraft",
     response_model=DraftRead,
-    responses=_WRITE_ERRORS,
+    responses={**_DRAFT_ETAG, **_WRITE_ERRORS},
     dependencies=[Depends(require_json)],
     summary="Save the draft",
 )
@@ -191,8 +220,18 @@ async def save_draft(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=100,
+            description='Optional. The draft\'s ETag as you last read it (e.g. `"d4"`): when '
+            "sent and someone saved the draft since, 412 and nothing changes.",
+        ),
+    ] = None,
 ) -> DraftRead:
+    """Network admins only. The draft is kept as given, even when not valid yet; `validate` lists
+    its problems and `publish` refuses it until there are none."""
     saved = await ruleset_service.save_draft(
         session,
         principal=principal,
@@ -206,6 +245,7 @@ async def save_draft(
 
 @router.post(
     "/ruleset/draft/validate",
+    operation_id="validateRulesetDraft",
     response_model=DraftValidation,
     responses=_READ_ERRORS,
     summary="Check the draft; lists every problem with its field",
@@ -213,6 +253,8 @@ async def save_draft(
 async def validate_draft(
     network_id: NetworkId, principal: Admin, session: SessionDep
 ) -> DraftValidation:
+    """Network admins only. Every problem that would stop publishing, each with its field,
+    including SLA hours over the legal limits (42 CFR 438.210(d), California HSC 1367.01)."""
     issues = await ruleset_service.validate_draft(
         session, principal=principal, network_id=network_id
     )
@@ -221,6 +263,7 @@ async def validate_draft(
 
 @router.post(
     "/ruleset/publish",
+    operation_id="publishRuleset",
     status_code=201,
     response_model=RulesetVersionRead,
     responses=_WRITE_ERRORS,
@@ -229,6 +272,8 @@ async def validate_draft(
 async def publish(
     network_id: NetworkId, principal: Admin, session: SessionDep, clock: ClockDep
 ) -> RulesetVersionRead:
+    """Network admins only. The draft becomes the next immutable version and applies to requests
+    submitted from now on; a draft that is not valid is a 409 listing its problems."""
     published = await ruleset_service.publish(
         session, principal=principal, network_id=network_id, now=clock.now()
     )
@@ -237,6 +282,7 @@ async def publish(
 
 @router.get(
     "/csag-assignments",
+    operation_id="listCsagAssignments",
     response_model=CsagAssignmentPage,
     responses=_READ_ERRORS,
     summary="Members assigned to the network's CSAGs",
@@ -245,11 +291,18 @@ async def list_assignments(
     network_id: NetworkId,
     principal: Reader,
     session: SessionDep,
-    member_cin: Annotated[str | None, Query(pattern=r"^[0-9]{8}[A-Z]$")] = None,
-    csag_id: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    member_cin: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{8}[A-Z]$", description="Only this member's assignments."),
+    ] = None,
+    csag_id: Annotated[
+        str | None,
+        Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Only this CSAG's assignments."),
+    ] = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = 25,
 ) -> CsagAssignmentPage:
+    """Members the network's case managers have assigned to a CSAG that requires assignment."""
     rows = await ruleset_service.list_assignments(
         session,
         principal=principal,
@@ -270,6 +323,7 @@ async def list_assignments(
 
 @router.post(
     "/csag-assignments",
+    operation_id="createCsagAssignment",
     status_code=201,
     response_model=CsagAssignmentRead,
     responses=_WRITE_ERRORS,
@@ -283,6 +337,8 @@ async def assign(
     session: SessionDep,
     clock: ClockDep,
 ) -> CsagAssignmentRead:
+    """Network admins only. Needed before the rules pre-approve items of a CSAG marked
+    `requires_assignment`."""
     a, m = await ruleset_service.assign(
         session, principal=principal, network_id=network_id, body=body, now=clock.now()
     )
@@ -291,6 +347,7 @@ async def assign(
 
 @router.post(
     "/csag-assignments/{assignment_id}/end",
+    operation_id="endCsagAssignment",
     response_model=CsagAssignmentRead,
     responses=_WRITE_ERRORS,
     dependencies=[Depends(require_json)],
@@ -298,12 +355,14 @@ async def assign(
 )
 async def end_assignment(
     network_id: NetworkId,
-    assignment_id: uuid.UUID,
+    assignment_id: Annotated[uuid.UUID, Path(description="The assignment's `id`.")],
     body: CsagAssignmentEnd,
     principal: Admin,
     session: SessionDep,
     clock: ClockDep,
 ) -> CsagAssignmentRead:
+    """Network admins only. The assignment stops counting after `effective_to`; ending it again
+    is a 409."""
     a, m = await ruleset_service.end_assignment(
         session,
         principal=principal,

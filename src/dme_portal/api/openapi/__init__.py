@@ -1,0 +1,1 @@
+"""The OpenAPI document the hub publishes: FastAPI's output, finished for integrators."""
