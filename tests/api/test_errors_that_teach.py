@@ -12,6 +12,7 @@ import pytest
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
+from dme_portal.submissions import validation
 from fixtures.factories import (
     NOW,
     REQUESTS_URL,
@@ -151,3 +152,41 @@ class TestMessagesThatTeach:
         r = await client.post("/v1/coverage-checks", json=body, headers=vendor)
         problem = assert_problem(r, 422, field="lines[0].end_date")
         assert problem["errors"][0]["message"] == "must not be before start_date"
+
+
+class TestCrossFieldChecksOnJunk:
+    """Found by schemathesis: the raw-input checks must survive any JSON shape."""
+
+    @pytest.mark.parametrize(
+        "junk",
+        [
+            {
+                "lines": [{"hcpcs": [None], "start_date": "2026-12-01", "end_date": "2026-12-02"}]
+                * 2
+            },
+            {
+                "lines": [
+                    {
+                        "hcpcs": "L1960",
+                        "modifiers": {"a": 1},
+                        "start_date": "2026-12-01",
+                        "end_date": "2026-12-02",
+                    }
+                ]
+                * 2
+            },
+            {"lines": "L1960", "diagnoses": [None, ["G80.0"], 7], "urgency": ["expedited"]},
+            {"lines": [None, 3, []], "diagnoses": "G80.0"},
+        ],
+    )
+    def test_it_returns_problems_and_never_raises(self, junk: dict[str, object]) -> None:
+        problems = validation.request_problems(junk)
+        assert all(p["loc"] for p in problems)
+
+    async def test_an_unhashable_code_is_a_422(
+        self, client: httpx.AsyncClient, vendor: Headers, world: World
+    ) -> None:
+        body = request_body(world)
+        body["lines"][1] = dict(body["lines"][0], hcpcs=["E1161"])
+        r = await client.post(REQUESTS_URL, json=body, headers=vendor)
+        assert_problem(r, 422, field="lines[1].hcpcs")

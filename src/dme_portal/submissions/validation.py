@@ -33,7 +33,7 @@ def _error(loc: Loc, code: str, message: str, value: object) -> InitErrorDetails
 
 def _line_problems(lines: list[Any]) -> list[InitErrorDetails]:
     out: list[InitErrorDetails] = []
-    seen: dict[tuple[object, tuple[str, ...]], list[tuple[int, date, date]]] = {}
+    seen: dict[tuple[str, tuple[str, ...]], list[tuple[int, date, date]]] = {}
     for i, line in enumerate(lines):
         if not isinstance(line, dict):
             continue
@@ -47,8 +47,11 @@ def _line_problems(lines: list[Any]) -> list[InitErrorDetails]:
                 )
             )
             continue
-        modifiers = line.get("modifiers") or []
-        key = (line.get("hcpcs"), tuple(sorted(m for m in modifiers if isinstance(m, str))))
+        code, modifiers = line.get("hcpcs"), line.get("modifiers")
+        if not isinstance(code, str):
+            continue  # its own field error says what is wrong with it
+        modifiers = modifiers if isinstance(modifiers, list) else []
+        key = (code, tuple(sorted(m for m in modifiers if isinstance(m, str))))
         for j, other_start, other_end in seen.get(key, []):
             if start <= other_end and other_start <= end:
                 out.append(
@@ -56,7 +59,7 @@ def _line_problems(lines: list[Any]) -> list[InitErrorDetails]:
                         ("lines", i),
                         "duplicate_line",
                         f"duplicates lines[{j}] (same code, modifiers and overlapping period)",
-                        line.get("hcpcs"),
+                        code,
                     )
                 )
                 break
