@@ -55,7 +55,7 @@ class TestPlan:
         assert plan_activity(data, now=NOW, seed=7) != plan
 
     def test_steps_follow_each_other_within_the_window(self, plan: ActivityPlan) -> None:
-        assert 400 <= len(plan.requests) <= 1500
+        assert 300 <= len(plan.requests) <= 1500
         for r in plan.requests:
             times = [s.at for s in r.steps]
             assert r.steps[0].kind is StepKind.SUBMIT
@@ -110,7 +110,7 @@ class TestSeeded:
         async with unit_of_work(seeded.db) as s:
             networks = set((await s.execute(select(Network.id))).scalars())
         requests = await _requests(seeded.db)
-        assert 400 <= len(requests) <= 1500
+        assert 300 <= len(requests) <= 1500
         assert {r.network_id for r in requests} == networks
         assert {r.status for r in requests} == set(RequestStatus)
         assert any(r.expedited_reason for r in requests)

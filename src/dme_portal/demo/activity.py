@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -18,21 +19,24 @@ from functools import cache
 from dme_portal.codes import npi
 from dme_portal.demo.catalog import BUNDLES, GENERALISTS, Bundle, Item
 from dme_portal.demo.dataset import DemoContract, DemoDataset, DemoEnrollment, DemoMember
-from dme_portal.demo.lifecycle import Draft, PlannedLine, PlannedRequest, plan_lifecycle
-from dme_portal.demo.rulesets import ruleset_for
+from dme_portal.demo.lifecycle import Draft, Fate, PlannedLine, PlannedRequest, plan_lifecycle
+from dme_portal.demo.rulesets import CHOC_CSAGS, ruleset_for
 from dme_portal.members.age import age_on
 from dme_portal.rules.compile import prefixes_of
 from dme_portal.rules.ruleset import normalize_prefix
 
 WINDOW_DAYS = 90
-DEFAULT_COUNT = 500
+DEFAULT_COUNT = 400
 # Share of requests that ask for a longer period, or more, than the network allows.
 _OVER_ASK = 0.08
 _OUT_OF_NETWORK = 0.08  # the vendor the family chose is not contracted with the network
 _EXPEDITED = 0.3  # of the bundles that can be urgent
 _RENEWAL = 0.12  # of recurring supplies for lifelong conditions
+_BUSIEST_DAYS = 14
+_MIN_WITHDRAWN = 2  # withdrawn requests whose rule-approved lines became void
 _CSAG_ASSIGNED = 0.7  # CHOC members with a trach or G-tube assigned to the CSAG
 _ASSIGNED_CSAGS = (("trach-care", "Z93.0"), ("gtube-feeding", "Z93.1"))
+_NO_AUTHORIZATION = frozenset(i["hcpcs"] for i in ruleset_for("choc")["no_authorization"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +126,47 @@ def plan_activity(
         draft = _draft(world, received)
         if draft is not None:
             requests.append(plan_lifecycle(rng, draft, number=len(requests) + 1, now=now))
+    _withdraw_some_partly_approved(rng, requests, now=now)
     return ActivityPlan(now=now, assignments=assignments, requests=tuple(requests))
+
+
+def _withdraw_some_partly_approved(
+    rng: random.Random, requests: list[PlannedRequest], *, now: datetime
+) -> None:
+    """The demo shows withdrawn requests whose rule approvals became void: when chance gave
+    too few, the latest requests that the rules approved in part are withdrawn instead."""
+    candidates = [
+        r
+        for r in requests
+        if r.draft.partly_covered and set(r.draft.documents_expected) <= set(r.draft.documents_sent)
+    ]
+    missing = _MIN_WITHDRAWN - sum(1 for r in candidates if r.fate is Fate.CANCEL)
+    for planned in reversed(candidates):
+        if missing <= 0:
+            return
+        if planned.fate is not Fate.CANCEL and now - planned.draft.received > timedelta(days=3):
+            requests[planned.number - 1] = plan_lifecycle(
+                rng, planned.draft, number=planned.number, now=now, fate=Fate.CANCEL
+            )
+            missing -= 1
 
 
 def receipt_times(rng: random.Random, *, now: datetime, count: int, days: int) -> list[datetime]:
     """Receipt instants in Pacific business hours (15:00-01:00 UTC), fewer at weekends.
 
-    Half the volume is spread evenly and half grows towards ``now`` (networks and vendors
-    joined the hub over the quarter), so recent days are the busiest.
+    Vendors moved from fax to the hub over the quarter: part of the volume is spread evenly,
+    part grows towards ``now``, and the last two weeks are the busiest.
     """
     out: list[datetime] = []
     while len(out) < count:
-        back = rng.random() if rng.random() < 0.5 else 1 - math.sqrt(rng.random())
-        day = now.date() - timedelta(days=int(back * days))
+        draw = rng.random()
+        if draw < 0.45:
+            back = rng.random() * days
+        elif draw < 0.75:
+            back = (1 - math.sqrt(rng.random())) * days
+        else:
+            back = rng.random() * min(days, _BUSIEST_DAYS)
+        day = now.date() - timedelta(days=int(back))
         if day.weekday() >= 5 and rng.random() < 0.75:
             continue
         at = datetime.combine(day, time(15), UTC) + timedelta(minutes=rng.randrange(600))
@@ -220,10 +252,24 @@ def _finish_draft(
         else None,
         lines=tuple(lines),
         documents_sent=documents,
-        documents_expected=bundle.documents,
+        # A prescription alone is a courtesy; two documents are what the ruleset requires.
+        documents_expected=bundle.documents if len(bundle.documents) > 1 else (),
         benefit_question=bundle.benefit_question,
         has_csags=network == "choc",
+        partly_covered=network == "choc" and in_network and _partly_covered(member, lines),
     )
+
+
+def _partly_covered(member: DemoMember, lines: Sequence[PlannedLine]) -> bool:
+    """Some lines in a CHOC CSAG for the member's diagnoses, and some left to a reviewer."""
+    prefixes = {p for dx in member.diagnoses for p in prefixes_of(dx)}
+    covered = set(_NO_AUTHORIZATION)
+    for csag in CHOC_CSAGS:
+        wanted = {normalize_prefix(p) for p in csag["diagnosis_prefixes"]}
+        if wanted & prefixes and not csag.get("requires_assignment"):
+            covered |= {item["hcpcs"] for item in csag["items"]}
+    in_csag = [ln.hcpcs in covered and ln.hcpcs not in _NO_AUTHORIZATION for ln in lines]
+    return any(in_csag) and any(ln.hcpcs not in covered for ln in lines)
 
 
 def hash_index(text: str, size: int) -> int:

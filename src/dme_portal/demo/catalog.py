@@ -76,7 +76,7 @@ _AFO_INSERTS = Bundle(
 )
 _TILT_CHAIR = Bundle(
     "tilt-wheelchair",
-    (Item("E1161", 1), Item("E2294", 1), Item("E2293", 1)),
+    (Item("E1161", 1), Item("E2294", 1), Item("E2293", 1), Item("E0978", 1)),
     ("harbor", "cedarlane", "ottercreek"),
     _WHEELCHAIR_DOCS,
     min_age=2,

@@ -297,15 +297,18 @@ async def _respond(state: _Replay, planned: PlannedRequest, step: Step) -> None:
     # The documents may have completed what the rules wait for: then nothing is left to answer.
     if not _open(state, planned, RequestStatus.PENDED):
         return
+    request = state.requests[planned.number]
     await review_service.respond(
         state.session,
         principal=state.principals[step.actor],
-        request_id=state.requests[planned.number].id,
+        request_id=request.id,
         body=InformationResponseCreate.model_validate(
             {"message": step.text, "attachment_ids": ids}
         ),
         now=step.at,
     )
+    if request.pauses_while_pended:
+        state.watch(request, planned.closes_at)  # the stopped clock moved the deadline
 
 
 async def _downgrade(state: _Replay, planned: PlannedRequest, step: Step) -> None:
