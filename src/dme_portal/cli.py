@@ -38,7 +38,8 @@ async def _seed(*, if_empty: bool) -> None:
             if if_empty and await seed.already_seeded(session):
                 print("demo data already present; nothing to do")
                 return
-            credentials = await seed.seed_demo(session, today=SystemClock().now().date())
+            now = SystemClock().now()
+            credentials = await seed.seed_demo(session, today=now.date(), now=now)
         out = settings.data_dir / "demo-credentials.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(credentials)

@@ -188,11 +188,14 @@ def ruleset_for(network_code: str, *, expedited_hours: int = 72) -> dict[str, An
         doc["csags"] = copy.deepcopy(CHOC_CSAGS)
         return doc
     if network_code == "prospect":
-        return _base(
-            "Item by item; 90 days, 365 for lifelong conditions.",
+        doc = _base(
+            "Item by item; 90 days, 365 for lifelong conditions; the SLA clock stops while the "
+            "network waits for information it asked for.",
             lifelong_days=365,
             expedited_hours=expedited_hours,
         )
+        doc["sla"]["pause_while_pended"] = True
+        return doc
     return _base(
         "Item by item; 90-day authorizations.", lifelong_days=90, expedited_hours=expedited_hours
     )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.models import ApiClient, AppUser
 from dme_portal.auth.passwords import hash_secret
+from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
-from dme_portal.demo.dataset import build_dataset
+from dme_portal.demo.activity import WINDOW_DAYS, plan_activity
+from dme_portal.demo.dataset import DemoDataset, build_dataset
+from dme_portal.demo.replay import replay
 from dme_portal.demo.rulesets import ruleset_for
 from dme_portal.errors import InvalidInput
 from dme_portal.members.models import Enrollment, Member
@@ -20,6 +23,8 @@ from dme_portal.networks.models import HealthPlan, Network
 from dme_portal.rules.ruleset import RuleSet
 from dme_portal.rulesets.models import RulesetVersion
 from dme_portal.vendors.models import ContractStatus, Vendor, VendorContract
+
+ESTABLISHED_DAYS = WINDOW_DAYS + 10
 
 
 async def already_seeded(session: AsyncSession) -> bool:
@@ -62,10 +67,11 @@ async def create_account(
     org_id: uuid.UUID,
     machine: bool,
     secret: str | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Create an API client or a user; return its secret (shown once, stored hashed)."""
     secret = secret or secrets.token_urlsafe(18)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     if machine:
         session.add(
             ApiClient(
@@ -96,13 +102,19 @@ async def create_account(
     return secret
 
 
-async def seed_demo(session: AsyncSession, *, today: date) -> str:
-    """Insert the demo plan, networks, vendors, contracts, members and accounts.
+async def seed_demo(
+    session: AsyncSession, *, today: date, now: datetime | None = None, activity: bool = True
+) -> str:
+    """Insert the demo plan, networks, vendors, contracts, members and accounts, and (with
+    ``activity``) the authorization requests of the last 90 days up to ``now``.
 
-    Returns the printable list of accounts and their generated secrets.
+    ``now`` defaults to noon UTC on ``today``. Returns the printable list of accounts and
+    their generated secrets.
     """
     data = build_dataset(today=today)
-    now = datetime.now(UTC)
+    seeded_at = now or datetime.combine(today, time(12), UTC)
+    # The world existed before the 90 days of requests: rulesets published, accounts made.
+    now = seeded_at - timedelta(days=ESTABLISHED_DAYS)
     plan = HealthPlan(
         id=uuid.uuid4(),
         code=data.plan.code,
@@ -135,7 +147,7 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
             birth_date=m.birth_date,
             ccs_eligible_from=m.ccs_eligible_from,
             ccs_eligible_to=m.ccs_eligible_to,
-            created_at=now,
+            created_at=max(now, datetime.combine(m.birth_date, time(), UTC)),
         )
         for m in data.members
     }
@@ -172,6 +184,7 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
         )
         for n in data.networks
     )
+    await session.flush()  # the activity reads them (the session does not autoflush)
     org_ids = {
         OrgKind.PLAN: {plan.code: plan.id},
         OrgKind.NETWORK: {code: n.id for code, n in networks.items()},
@@ -187,6 +200,7 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
             org_kind=kind,
             org_id=org_ids[kind][u.org_code],
             machine=False,
+            now=now,
         )
         lines.append(f"user    {u.username:<28} {u.role:<18} {u.org_code:<12} password={secret}")
     for c in data.clients:
@@ -198,15 +212,47 @@ async def seed_demo(session: AsyncSession, *, today: date) -> str:
             org_kind=kind,
             org_id=org_ids[kind][c.org_code],
             machine=True,
+            now=now,
         )
         lines.append(f"client  {c.client_id:<28} {c.role:<18} {c.org_code:<12} secret={secret}")
+    summary = (
+        [await _seed_activity(session, data, now=seeded_at, org_ids=org_ids)] if activity else []
+    )
     sample = data.members[0]
     lines += [
         "",
         f"{len(data.networks)} networks, {len(data.vendors)} vendors, {len(data.members)} members.",
+        *summary,
         # Synthetic data: eligibility answers only with the member's birth date (as AEVS does).
         f"Example member CIN: {sample.cin} ({sample.condition}), "
         f"born {sample.birth_date.isoformat()}.",
         "Token: curl -s -d grant_type=password -d username=... -d password=... $HUB/v1/auth/token",
     ]
     return "\n".join(lines) + "\n"
+
+
+async def _seed_activity(
+    session: AsyncSession,
+    data: DemoDataset,
+    *,
+    now: datetime,
+    org_ids: dict[OrgKind, dict[str, uuid.UUID]],
+) -> str:
+    """Replay the last 90 days of requests through the hub; a one-line summary."""
+    principals = {
+        u.username: Principal(
+            subject=f"user:{u.username}",
+            role=Role(u.role),
+            org_kind=OrgKind(u.org_kind),
+            org_id=org_ids[OrgKind(u.org_kind)][u.org_code],
+        )
+        for u in data.users
+    }
+    plan = plan_activity(data, now=now)
+    result = await replay(
+        session, plan, principals=principals, network_ids=org_ids[OrgKind.NETWORK]
+    )
+    return (
+        f"{result.requests} authorization requests over the last {WINDOW_DAYS} days, "
+        f"{result.open} still open (sign in as reviewer.choc to work the queue)."
+    )

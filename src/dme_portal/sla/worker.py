@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
@@ -156,7 +157,24 @@ async def _sweep_batch(session: AsyncSession, now: datetime, limit: int) -> Swee
         .values(sla_state=case((r.id.in_(list(breached_ids)), "breached"), else_="at_risk"))
         .execution_options(synchronize_session=False)
     )
+    # Keep this session's objects in step with the bulk update, without making them dirty: a
+    # caller that goes on using the session (the demo seed) must not see a stale state.
+    for request in breaching:
+        set_committed_value(request, "sla_state", "breached")
+    for request in risky:
+        if request.id not in breached_ids:
+            set_committed_value(request, "sla_state", "at_risk")
     return result
+
+
+async def sweep_session(session: AsyncSession, *, now: datetime, batch: int = 500) -> SweepResult:
+    """The same sweep inside the caller's transaction (the demo seed replays days in one)."""
+    total = SweepResult()
+    while True:
+        result = await _sweep_batch(session, now, batch)
+        total += result
+        if result.at_risk + result.breached < batch:
+            return total
 
 
 async def sweep(db: Database, *, now: datetime, batch: int = 500) -> SweepResult:
