@@ -199,7 +199,8 @@ def _draft(world: _World, received: datetime) -> Draft | None:
     """A request a vendor would send at ``received``; None when no member fits after a few tries."""
     rng = world.rng
     for _ in range(12):
-        member = rng.choice(world.data.members)
+        # members[0] is the README's example member: a newcomer starts from a clean slate.
+        member = rng.choice(world.data.members[1:])
         if member.birth_date > received.date():
             continue
         start = received.date() + timedelta(days=rng.choice((0, 0, 0, 1, 3, 7, 14)))
