@@ -244,7 +244,7 @@ def _finish_draft(
         standard_hours=_turnaround(world, network, expedited=False),
         vendor_user=world.vendor_user[world.vendor_npi[slug]],
         member_cin=member.cin,
-        prescriber_npi=world.prescribers[hash_index(member.cin, len(world.prescribers))],
+        prescriber_npi=world.prescribers[_stable_index(member.cin, len(world.prescribers))],
         diagnoses=member.diagnoses,
         expedited_reason=bundle.urgent if expedited else None,
         kind="renewal" if renewal else "initial",
@@ -273,7 +273,7 @@ def _partly_covered(member: DemoMember, lines: Sequence[PlannedLine]) -> bool:
     return any(in_csag) and any(ln.hcpcs not in covered for ln in lines)
 
 
-def hash_index(text: str, size: int) -> int:
+def _stable_index(text: str, size: int) -> int:
     """A stable index for ``text`` (Python's ``hash`` of a str changes between runs)."""
     return sum(ord(c) * (i + 1) for i, c in enumerate(text)) % size
 

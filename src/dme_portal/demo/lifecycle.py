@@ -139,6 +139,7 @@ _PEND = 0.22
 _CLAIM = 0.5
 _NEVER_ANSWERED = 0.1
 _DOWNGRADE = 0.2
+_EXPEDITED_PACE = 0.4  # reviewers take expedited requests first
 _BACKLOG_DAYS = 6  # most networks are behind this week (the open queue and breach list)
 
 
@@ -164,7 +165,8 @@ def plan_lifecycle(
     fate = fate or _fate(rng, draft)
     recent = now - draft.received < timedelta(days=_BACKLOG_DAYS)
     steps += _review(rng, draft, fate, missing, after, recent=recent)
-    steps = office_hours(steps)
+    if not draft.expedited_reason:  # expedited requests go to the reviewer on call
+        steps = office_hours(steps)
     return PlannedRequest(number, draft, fate, tuple(s for s in steps if s.at < now))
 
 
@@ -214,6 +216,8 @@ def _review(
 ) -> list[Step]:
     reviewer = f"reviewer.{draft.network_code}"
     pace, late_share = _PACE[draft.network_code]
+    if draft.expedited_reason:
+        pace, late_share = pace * _EXPEDITED_PACE, late_share / 2
     turnaround = draft.turnaround_hours
     t = after + hours(turnaround * pace * rng.uniform(0.03, 0.3))
     # Half the reviewers claim from the queue first; the others decide straight from it.
@@ -234,7 +238,7 @@ def _review(
         steps.append(Step(t, StepKind.ASK, reviewer, asked, QUESTIONS[key]))
         if rng.random() < _NEVER_ANSWERED:
             t += timedelta(days=rng.uniform(5, 9))
-            return [*steps, _decision(rng, draft, Fate.DENY_NO_ANSWER, t)]
+            return [*steps, _decision(draft, Fate.DENY_NO_ANSWER, t)]
         # A letter from the child's physician can take days.
         t += hours(rng.uniform(2, 24) if rng.random() < 0.6 else rng.uniform(24, 120))
         steps.append(Step(t, StepKind.RESPOND, draft.vendor_user, asked, ANSWERS[key]))
@@ -247,10 +251,10 @@ def _review(
         # Nobody touched it until the day it was decided.
         claimed = max(decided - hours(rng.uniform(0.5, 6)), after + hours(0.1))
         steps = [Step(claimed, StepKind.CLAIM, reviewer)]
-    return [*steps, _decision(rng, draft, fate, decided)]
+    return [*steps, _decision(draft, fate, decided)]
 
 
-def _decision(rng: random.Random, draft: Draft, fate: Fate, at: datetime) -> Step:
+def _decision(draft: Draft, fate: Fate, at: datetime) -> Step:
     net = draft.network_code
     lines = list(enumerate(draft.lines, start=1))
     note = None
