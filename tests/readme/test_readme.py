@@ -121,3 +121,9 @@ def test_every_try_it_block_runs_green(sandbox: Path) -> None:
     ), out
     assert '{"valid":true,"errors":[]}' in lines, out
     assert any(ln.startswith("network_id,network_code,network_name,urgency") for ln in lines)
+    # The demo has a day's work in it: a queue, reports and breaches on first start.
+    queue = [ln for ln in lines if re.match(r"^\d{4}-\d\d-\d\dT.* (on_time|at_risk|breached) ", ln)]
+    assert queue, out
+    assert any(ln.startswith("late: ") for ln in lines), out
+    metrics = [ln.split(",") for ln in lines if re.match(r"^[0-9a-f-]{36},", ln)]
+    assert sum(int(row[4]) for row in metrics) > 100, metrics  # requests in the last 90 days
