@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from contract.live_server import OPENAPI_PATH, REPO, free_port, stop_process, wait_until_healthy
+from contract.live_server import OPENAPI_PATH, REPO, uvicorn_subprocess
 from dme_portal.auth.roles import OrgKind, Role
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
@@ -128,42 +128,13 @@ def generated_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server_url(settings: Settings, database: Database, tmp_path: Path) -> Iterator[str]:
     """The real app under uvicorn in a subprocess, on the test database, with the test key."""
     env = {
-        **os.environ,
         "DME_ENV": "test",
         "DME_DB__URL": settings.db.url,
         "DME_AUTH__SECRET_KEY": settings.auth.secret_key,
         "DME_DATA_DIR": str(tmp_path / "data"),
     }
-    last_error = ""
-    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "dme_portal.main:create_app"]
-    for _attempt in range(3):  # the free port may be taken by the time uvicorn binds it
-        port = free_port()
-        log_path = tmp_path / f"uvicorn-{port}.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [*uvicorn, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(
-                base_url,
-                timeout=60,
-                alive=lambda p=proc: None if p.poll() is None else f"exit code {p.returncode}",
-            )
-        except RuntimeError as exc:
-            stop_process(proc)
-            last_error = f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}"
-            continue
-        try:
-            yield base_url
-        finally:
-            stop_process(proc)
-        return
-    pytest.fail(f"uvicorn did not start:\n{last_error}", pytrace=False)
+    with uvicorn_subprocess(env, tmp_path) as base_url:
+        yield base_url
 
 
 @pytest.fixture
