@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from dme_portal.api.params import RequestId
 from dme_portal.api.problem import problem_responses
 from dme_portal.attachments import service as attachment_service
 from dme_portal.attachments.exceptions import AttachmentTooLarge
+from dme_portal.attachments.models import Attachment
 from dme_portal.attachments.schemas import (
     DESCRIPTION_MAX_LENGTH,
     AttachmentList,
@@ -142,26 +143,40 @@ DocumentTypeField = Annotated[
 AttachmentId = Annotated[uuid.UUID, Path(description="The attachment's `id`.")]
 
 
-async def _claim_upload(
+async def _upload_once(
     session: SessionDep,
     principal: Principal,
+    *,
     key: str | None,
     operation: str,
-    file: attachment_service.CheckedFile,
-    filename: str | None,
+    file: UploadFile,
     document_type: DocumentType,
     description: str | None,
+    max_bytes: int,
     now: datetime,
-) -> idempotent.Claim:
+    store_it: Callable[[attachment_service.CheckedFile], Awaitable[Attachment]],
+    location_of: Callable[[Attachment], str] | None = None,
+) -> JSONResponse:
+    """Check the file, claim the Idempotency-Key, store once; a retry replays the first answer."""
+    checked = await attachment_service.checked_file(file, max_bytes=max_bytes)
     # The same bytes, name, type and description under the same key are the same upload.
-    payload = {
-        "sha256": file.sha256,
-        "filename": filename,
+    fingerprint = {
+        "sha256": checked.sha256,
+        "filename": file.filename,
         "document_type": document_type.value,
         "description": description,
     }
-    return await idempotent.claim(
-        session, principal=principal, key=key, operation=operation, payload=payload, now=now
+    claimed = await idempotent.claim(
+        session, principal=principal, key=key, operation=operation, payload=fingerprint, now=now
+    )
+    if claimed.replay is not None:
+        return claimed.replay
+    attachment = await store_it(checked)
+    payload = AttachmentRead.model_validate(attachment).model_dump(mode="json")
+    location = location_of(attachment) if location_of is not None else None
+    await claimed.complete(session, status=201, body=payload, location=location)
+    return JSONResponse(
+        payload, status_code=201, headers={"Location": location} if location else None
     )
 
 
@@ -195,34 +210,32 @@ async def upload(
     time and stores nothing new.
     """
     now = clock.now()
-    checked = await attachment_service.checked_file(file, max_bytes=settings.attachments.max_bytes)
-    claimed = await _claim_upload(
+
+    async def attach(checked: attachment_service.CheckedFile) -> Attachment:
+        return await attachment_service.upload(
+            session,
+            store=store,
+            principal=principal,
+            request_id=request_id,
+            document_type=document_type,
+            filename=file.filename,
+            file=checked,
+            description=description,
+            now=now,
+        )
+
+    return await _upload_once(
         session,
         principal,
-        idempotency_key,
-        f"attachment.upload:{request_id}",
-        checked,
-        file.filename,
-        document_type,
-        description,
-        now,
-    )
-    if claimed.replay is not None:
-        return claimed.replay
-    attachment = await attachment_service.upload(
-        session,
-        store=store,
-        principal=principal,
-        request_id=request_id,
+        key=idempotency_key,
+        operation=f"attachment.upload:{request_id}",
+        file=file,
         document_type=document_type,
-        filename=file.filename,
-        file=checked,
         description=description,
+        max_bytes=settings.attachments.max_bytes,
         now=now,
+        store_it=attach,
     )
-    payload = AttachmentRead.model_validate(attachment).model_dump(mode="json")
-    await claimed.complete(session, status=201, body=payload, location=None)
-    return JSONResponse(payload, status_code=201)
 
 
 unattached_router = APIRouter(
@@ -266,34 +279,32 @@ async def upload_unattached(
     deleted after a day (`expires_at`).
     """
     now = clock.now()
-    checked = await attachment_service.checked_file(file, max_bytes=settings.attachments.max_bytes)
-    claimed = await _claim_upload(
+
+    async def keep(checked: attachment_service.CheckedFile) -> Attachment:
+        return await attachment_service.upload_unattached(
+            session,
+            store=store,
+            principal=principal,
+            document_type=document_type,
+            filename=file.filename,
+            file=checked,
+            description=description,
+            now=now,
+        )
+
+    return await _upload_once(
         session,
         principal,
-        idempotency_key,
-        "attachment.upload",
-        checked,
-        file.filename,
-        document_type,
-        description,
-        now,
-    )
-    if claimed.replay is not None:
-        return claimed.replay
-    attachment = await attachment_service.upload_unattached(
-        session,
-        store=store,
-        principal=principal,
+        key=idempotency_key,
+        operation="attachment.upload",
+        file=file,
         document_type=document_type,
-        filename=file.filename,
-        file=checked,
         description=description,
+        max_bytes=settings.attachments.max_bytes,
         now=now,
+        store_it=keep,
+        location_of=lambda a: str(request.url_for("get_upload", attachment_id=a.id).path),
     )
-    payload = AttachmentRead.model_validate(attachment).model_dump(mode="json")
-    location = str(request.url_for("get_upload", attachment_id=attachment.id).path)
-    await claimed.complete(session, status=201, body=payload, location=location)
-    return JSONResponse(payload, status_code=201, headers={"Location": location})
 
 
 @unattached_router.get(
