@@ -150,7 +150,7 @@ class TestDocsPagesCsp:
 
         assert r.status_code == 200
         csp = dict(
-            (d.split(" ", 1) + [""])[:2] for d in r.headers["Content-Security-Policy"].split("; ")
+            [*d.split(" ", 1), ""][:2] for d in r.headers["Content-Security-Policy"].split("; ")
         )
         assert csp["default-src"] == "'none'"
         assert csp["frame-ancestors"] == "'none'"

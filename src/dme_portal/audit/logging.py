@@ -140,9 +140,12 @@ class PhiMaskingFilter(logging.Filter):
             record.args = tuple(_mask_arg(a) for a in record.args)
         elif isinstance(record.args, dict):
             record.args = {k: _mask_arg(v) for k, v in record.args.items()}
-        if record.exc_info and not record.exc_text:
-            # Formatters reuse exc_text: every handler then prints the safe traceback.
+        if record.exc_info:
+            # Formatters reuse exc_text: every later handler prints the safe traceback, and a
+            # text an earlier handler cached (with the database's message) is replaced.
             record.exc_text = _exc_text(record.exc_info)
+        elif record.exc_text:
+            record.exc_text = mask(record.exc_text)
         if record.stack_info:
             record.stack_info = mask(record.stack_info)
         return True
@@ -174,8 +177,8 @@ class TextFormatter(logging.Formatter):
         return mask(stack_info)
 
     def format(self, record: logging.LogRecord) -> str:
-        if record.exc_text:
-            record.exc_text = mask(record.exc_text)
+        # Never reuse a traceback text another formatter cached: it may quote the database.
+        record.exc_text = None if record.exc_info else record.exc_text and mask(record.exc_text)
         return super().format(record)
 
 
@@ -192,7 +195,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": mask(record.getMessage()),
         }
-        if record.exc_info and not record.exc_text:
+        if record.exc_info:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             line["exc"] = mask(record.exc_text)
