@@ -38,7 +38,8 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 if not cacheable:
-                    headers["Cache-Control"] = "no-store"
+                    if "no-store" not in headers.get("cache-control", ""):
+                        headers["Cache-Control"] = "no-store"
                     headers["Pragma"] = "no-cache"
                 if self.production:
                     headers["Strict-Transport-Security"] = HSTS
