@@ -58,6 +58,8 @@ def configure(
         for own in list(logger.handlers):
             logger.removeHandler(own)
         logger.propagate = True
+    # Python warnings (a library's, quoting who knows what) go through the handler too.
+    logging.captureWarnings(True)
     # SQL echo (dev only: refused in prod) goes through this handler, not SQLAlchemy's own.
     logging.getLogger("sqlalchemy.engine").setLevel(
         logging.INFO if settings.db.echo else logging.WARNING

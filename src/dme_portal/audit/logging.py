@@ -38,7 +38,7 @@ _ICD10_DOTTED = re.compile(r"(?<![0-9A-Za-z.])[A-TV-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,
 _ICD10_CODE = r"[A-TV-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?"
 # "diagnoses=['G800', 'Q059']", "diagnosis: G800", "icd10 G800", "dx=G800, Q059".
 _ICD10_IN_CONTEXT = re.compile(
-    rf"(?i:diagnos[a-z]*|icd[-_ ]?10[a-z_]*|(?<![a-z])dx)[\"'\s:=(\[{{]*"
+    rf"(?i:diagnos[a-z_]*|icd[-_ ]?10[a-z_]*|(?<![a-z])dx)[\"'\s:=(\[{{]*"
     rf"((?:{_ICD10_CODE})(?:[\"'\s,;|]+(?:{_ICD10_CODE}))*)(?![0-9A-Za-z])"
 )
 _ICD10_TOKEN = re.compile(_ICD10_CODE)
