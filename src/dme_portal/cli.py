@@ -5,19 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import uuid
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from dme_portal import logs
 from dme_portal.auth.jwt import issue_token
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
-from dme_portal.config import get_settings
+from dme_portal.config import get_settings, write_private
 from dme_portal.db import migrate
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
+from dme_portal.demo.exceptions import DemoRefused
 from dme_portal.errors import DomainError
 from dme_portal.sla.clock import SystemClock
+
+log = logging.getLogger("dme_portal.cli")
 
 
 async def _migrate() -> None:
@@ -32,6 +39,9 @@ async def _seed(*, if_empty: bool) -> None:
     from dme_portal.demo import seed
 
     settings = get_settings()
+    if settings.is_prod:
+        # Demo accounts have printed passwords and demo members are fictitious children.
+        raise DemoRefused("demo data is never loaded with DME_ENV=prod")
     db = Database.from_url(settings.db.url)
     try:
         async with unit_of_work(db) as session:
@@ -42,8 +52,7 @@ async def _seed(*, if_empty: bool) -> None:
             credentials = await seed.seed_demo(session, today=now.date(), now=now)
         out = settings.data_dir / "demo-credentials.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(credentials)
-        out.chmod(0o600)
+        write_private(out, credentials)
         print(credentials)
         print(f"(also written to {out})")
     finally:
@@ -132,21 +141,33 @@ def note_served_url(credentials: Path, url: str) -> None:
     if not credentials.exists():
         return
     kept = [ln for ln in credentials.read_text().splitlines() if not ln.startswith(HUB_LINE)]
-    credentials.write_text("\n".join([f"{HUB_LINE}{url}", *kept]) + "\n")
+    write_private(credentials, "\n".join([f"{HUB_LINE}{url}", *kept]) + "\n")
 
 
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    settings = get_settings()
     asyncio.run(_migrate())
-    asyncio.run(_seed(if_empty=True))
     url = f"http://{args.host}:{args.port}"
-    credentials = get_settings().data_dir / "demo-credentials.txt"
-    note_served_url(credentials, url)
-    print(f"Serving the hub at {url} (API docs at {url}/docs).")
-    if credentials.exists():
-        print(f"Demo accounts and the example member: {credentials} (first line: the URL).")
-    uvicorn.run("dme_portal.main:create_app", factory=True, host=args.host, port=args.port)
+    if settings.is_prod:
+        log.info("serving the hub at %s (prod: no demo data)", url)
+    else:
+        asyncio.run(_seed(if_empty=True))
+        credentials = settings.data_dir / "demo-credentials.txt"
+        note_served_url(credentials, url)
+        docs = f" (API docs at {url}/docs)" if settings.docs_enabled else ""
+        print(f"Serving the hub at {url}{docs}.")
+        if credentials.exists():
+            print(f"Demo accounts and the example member: {credentials} (first line: the URL).")
+    # log_config=None: uvicorn's loggers go through the masking handler configured in main().
+    uvicorn.run(
+        "dme_portal.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,10 +197,21 @@ def main(argv: list[str] | None = None) -> int:
     oa.add_argument("--check", default=None, metavar="FILE")
     args = parser.parse_args(argv)
     try:
+        settings = get_settings()
+    except ValidationError as exc:
+        # hide_input_in_errors: the message names the setting, never its value.
+        print(f"dme-portal: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings)
+    try:
         return _dispatch(args)
     except DomainError as exc:
         print(f"dme-portal: {exc.detail}", file=sys.stderr)
         return 2
+    except Exception:
+        # Through the masking handler, not Python's bare traceback on stderr.
+        log.exception("dme-portal %s failed", args.command)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me"
 
 
 class DatabaseSettings(BaseModel):
-    url: str = "sqlite+aiosqlite:///./var/dme_portal.db"
+    # repr=False: a PostgreSQL URL may carry the password.
+    url: str = Field(default="sqlite+aiosqlite:///./var/dme_portal.db", repr=False)
     echo: bool = False
     pool_size: int = 10
 
 
 class AuthSettings(BaseModel):
-    secret_key: str = DEFAULT_SECRET
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    secret_key: str = Field(default=DEFAULT_SECRET, repr=False)
     algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     issuer: str = "urn:dme-portal"
     audience: str = "dme-portal-api"
@@ -43,11 +48,27 @@ class WorkerSettings(BaseModel):
     interval_seconds: float = Field(default=30, gt=0, le=3600)
 
 
+class LogSettings(BaseModel):
+    # None: JSON lines in prod, readable text elsewhere.
+    format: Literal["text", "json"] | None = None
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class ApiSettings(BaseModel):
+    # None: /docs, /redoc and /openapi.json are served outside prod and answer 404 in prod.
+    docs: bool | None = None
+
+
 class Settings(BaseSettings):
     """All configuration; read from the environment (``DME_DB__URL`` ...)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="DME_", env_nested_delimiter="__", extra="ignore", frozen=True
+        env_prefix="DME_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+        # A refused setting must not echo the value it refused (the signing key, a DSN).
+        hide_input_in_errors=True,
     )
 
     env: Literal["dev", "test", "prod"] = "dev"
@@ -57,6 +78,8 @@ class Settings(BaseSettings):
     sla: SlaSettings = SlaSettings()
     worker: WorkerSettings = WorkerSettings()
     attachments: AttachmentSettings = AttachmentSettings()
+    log: LogSettings = LogSettings()
+    api: ApiSettings = ApiSettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:
@@ -68,6 +91,27 @@ class Settings(BaseSettings):
                 "outside dev mode"
             )
         return self
+
+    @model_validator(mode="after")
+    def _enforce_production_database(self) -> Settings:
+        if self.env == "prod" and self.is_sqlite:
+            raise ValueError("DME_DB__URL must name a PostgreSQL database in prod, not SQLite")
+        if self.env == "prod" and self.db.echo:
+            # Echoed SQL goes to the logs; prod logs carry no statements about members.
+            raise ValueError("DME_DB__ECHO must be off in prod")
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env == "prod"
+
+    @property
+    def log_format(self) -> Literal["text", "json"]:
+        return self.log.format or ("json" if self.is_prod else "text")
+
+    @property
+    def docs_enabled(self) -> bool:
+        return (not self.is_prod) if self.api.docs is None else self.api.docs
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,12 +129,36 @@ def with_embedded_secret(settings: Settings) -> Settings:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     key_file = settings.data_dir / "signing.key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+        publish_private(key_file, secrets.token_urlsafe(48))
     key = key_file.read_text().strip()
     return settings.model_copy(
         update={"auth": settings.auth.model_copy(update={"secret_key": key})}
     )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file that is readable by its owner only from its first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), 0o600)  # an older file may have been made with a wider mode
+        f.write(text)
+
+
+def publish_private(path: Path, text: str) -> None:
+    """Create ``path`` (mode 0600) holding ``text`` unless it exists; never a half-written file.
+
+    The text goes to a fresh private file first (``O_EXCL``), which is then hard-linked into
+    place: a concurrent first start either publishes its key or finds the other one's, whole.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @lru_cache

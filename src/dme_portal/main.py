@@ -10,10 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from dme_portal import __version__
+from dme_portal import __version__, logs
 from dme_portal.api import docs_pages, health
 from dme_portal.api.openapi import document
 from dme_portal.api.problem import install_problem_handlers
+from dme_portal.api.security_headers import SecurityHeaders
 from dme_portal.api.v1 import (
     attachments,
     auth,
@@ -26,7 +27,6 @@ from dme_portal.api.v1 import (
     review,
     rulesets,
 )
-from dme_portal.audit import logging as phi_logging
 from dme_portal.codes import icd10
 from dme_portal.config import Settings, get_settings
 from dme_portal.db.engine import Database
@@ -49,6 +49,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; tests pass their own settings, clock and database."""
     settings = settings or get_settings()
+    logs.configure(settings)
     db = database or Database.from_url(
         settings.db.url, echo=settings.db.echo, pool_size=settings.db.pool_size
     )
@@ -81,12 +82,14 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=docs_pages.OAUTH2_REDIRECT_URL,
+        # Off (404) when the docs are turned off: the document is still built for `openapi`.
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
-    phi_logging.install()
+    app.add_middleware(SecurityHeaders, production=settings.is_prod)
 
     v1 = APIRouter(prefix="/v1")
     for module in (
@@ -105,6 +108,7 @@ def create_app(
     v1.include_router(attachments.unattached_router)
     app.include_router(v1)
     app.include_router(health.router)
-    docs_pages.install(app)
+    if settings.docs_enabled:
+        docs_pages.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

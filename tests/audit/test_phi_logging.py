@@ -23,6 +23,15 @@ from dme_portal.audit.logging import MASK, PhiMaskingFilter, mask
         ("?not_birth_date=1", "?not_birth_date=1"),
         ("npi 1234567893 stays", "npi 1234567893 stays"),
         ("id 3c40f540a3b6 stays", "id 3c40f540a3b6 stays"),
+        ("born 03/17/2015.", f"born {MASK}."),
+        # Dotted ICD-10 codes anywhere; dotless ones after a diagnosis word only.
+        ("E10.9 and G80.0", f"{MASK} and {MASK}"),
+        ("diagnoses=['G800', 'Q059']", f"diagnoses=['{MASK}', '{MASK}']"),
+        ('"diagnosis_codes": ["G800"]', f'"diagnosis_codes": ["{MASK}"]'),
+        ("dx G800", f"dx {MASK}"),
+        # HCPCS codes (a letter and four digits) stay readable: E1161 is a wheelchair.
+        ("line 2 E1161 over limit, L1960 ok", "line 2 E1161 over limit, L1960 ok"),
+        ("HTTP/1.1 version 3.11", "HTTP/1.1 version 3.11"),
     ],
 )
 def test_mask(raw: str, expected: str) -> None:

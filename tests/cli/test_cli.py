@@ -78,3 +78,46 @@ def test_openapi_check_detects_a_stale_file(seeded: dict[str, str], tmp_path: Pa
     )
     assert done.returncode == 1
     assert "stale" in done.stderr
+
+
+PROD_KEY = "prod-signing-key-" + "s" * 40
+
+
+def prod_env(data: Path, db_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DME_ENV": "prod",
+        "DME_DATA_DIR": str(data),
+        "DME_DB__URL": db_url,
+        "DME_AUTH__SECRET_KEY": PROD_KEY,
+    }
+
+
+class TestProductionMode:
+    def test_seed_demo_is_refused(self, tmp_path: Path) -> None:
+        env = prod_env(tmp_path, "postgresql+asyncpg://hub@127.0.0.1:1/never-reached")
+        done = subprocess.run(
+            [*CLI, "seed-demo"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2
+        assert "never loaded with DME_ENV=prod" in done.stderr
+        assert not (tmp_path / "demo-credentials.txt").exists()
+
+    def test_sqlite_is_refused_without_showing_the_key(self, tmp_path: Path) -> None:
+        env = prod_env(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+        done = subprocess.run(
+            [*CLI, "migrate"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2
+        assert "PostgreSQL database in prod" in done.stderr
+        assert PROD_KEY not in done.stdout + done.stderr
+        assert not (tmp_path / "hub.db").exists()
+
+    def test_a_short_key_is_refused_without_showing_it(self, tmp_path: Path) -> None:
+        env = {**prod_env(tmp_path, "postgresql+asyncpg://h/db"), "DME_AUTH__SECRET_KEY": "hunter2"}
+        done = subprocess.run(
+            [*CLI, "migrate"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2
+        assert "DME_AUTH__SECRET_KEY" in done.stderr
+        assert "hunter2" not in done.stdout + done.stderr

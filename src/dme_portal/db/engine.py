@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +35,24 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """Create the async engine for a PostgreSQL (asyncpg) or SQLite (aiosqlite) URL."""
+    """Create the async engine for a PostgreSQL (asyncpg) or SQLite (aiosqlite) URL.
+
+    Bound parameters never appear in errors or logs (``hide_parameters``): they are member
+    names, CINs, birth dates and diagnoses. ``echo`` logs statements through the process's
+    handlers (``dme_portal.logs``) instead of SQLAlchemy's own unmasked one.
+    """
+    if echo:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, hide_parameters=True)
         _setup_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
     )
 
 

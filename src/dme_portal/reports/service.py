@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
+from dme_portal.csvsafe import safe_row
 from dme_portal.db.dialect import aggregates_percentiles
 from dme_portal.errors import Forbidden, InvalidInput
 from dme_portal.networks.models import Network
@@ -237,5 +238,6 @@ def metrics_csv(report: MetricsReport) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in report.items:
         values = row.model_dump(mode="json")
-        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
+        # Network names and codes are typed by admins: no cell may start a formula.
+        writer.writerow(safe_row(values[c] for c in CSV_COLUMNS))
     return out.getvalue()
