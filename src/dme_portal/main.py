@@ -16,6 +16,7 @@ from dme_portal.api.openapi import document
 from dme_portal.api.problem import install_problem_handlers
 from dme_portal.api.v1 import (
     attachments,
+    audit,
     auth,
     authorization_requests,
     codes,
@@ -93,6 +94,7 @@ def create_app(
         auth,
         authorization_requests,
         attachments,
+        audit,
         codes,
         coverage,
         members,
