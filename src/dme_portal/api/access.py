@@ -23,8 +23,6 @@ from dme_portal.audit.models import AccessAction, Outcome, ResourceType
 from dme_portal.audit.repository import MemberRef
 from dme_portal.auth.principal import Principal
 from dme_portal.config import Settings
-from dme_portal.db.engine import Database
-from dme_portal.db.session import unit_of_work
 from dme_portal.sla.clock import Clock
 from dme_portal.submissions.models import AuthorizationRequest
 
@@ -77,13 +75,11 @@ class AccessLogger:
         self,
         *,
         session: AsyncSession,
-        database: Database,
         clock: Clock,
         settings: Settings,
         context: audit_service.CallContext,
     ) -> None:
         self._session = session
-        self._database = database
         self._clock = clock
         self._settings = settings
         self.context = context
@@ -128,18 +124,24 @@ class AccessLogger:
         outcome: Outcome,
         resource_id: str | None = None,
     ) -> None:
-        """An entry that must outlive the call's rollback (a refused or failed lookup)."""
-        async with unit_of_work(self._database) as session:
-            await audit_service.record(
-                session,
-                principal=principal,
-                context=self.context,
-                action=action,
-                resource_type=resource_type,
-                now=self._clock.now(),
-                resource_id=resource_id,
-                outcome=outcome,
-            )
+        """An entry that must outlive the call's error (a refused or failed lookup).
+
+        Only for calls that change nothing (member lookups): the call's transaction is rolled
+        back, and the entry alone is committed in it. A second connection would wait on the
+        first's lock on SQLite (``BEGIN IMMEDIATE``); the later rollback finds nothing to undo.
+        """
+        await self._session.rollback()
+        await audit_service.record(
+            self._session,
+            principal=principal,
+            context=self.context,
+            action=action,
+            resource_type=resource_type,
+            now=self._clock.now(),
+            resource_id=resource_id,
+            outcome=outcome,
+        )
+        await self._session.commit()
 
     async def guard_member_lookup(
         self, principal: Principal, *, action: AccessAction, resource_type: ResourceType
@@ -168,7 +170,6 @@ def get_access_logger(
     # header a caller can set is read here.
     return AccessLogger(
         session=session,
-        database=request.app.state.db,
         clock=clock,
         settings=settings,
         context=audit_service.CallContext(
