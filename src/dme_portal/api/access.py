@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.api.deps import ClockDep, SessionDep, SettingsDep
@@ -64,8 +63,10 @@ def location_id(response: Response) -> uuid.UUID | None:
 
 
 def _route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return route.path if isinstance(route, APIRoute) else "?"
+    """The path with each path parameter put back as ``{name}``: no CIN or id in it."""
+    names = {str(v): k for k, v in request.path_params.items()}
+    segments = request.url.path.split("/")
+    return "/".join("{" + names[seg] + "}" if seg in names else seg for seg in segments)
 
 
 class AccessLogger:

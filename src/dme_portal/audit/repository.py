@@ -27,17 +27,17 @@ MemberRef = tuple[uuid.UUID, uuid.UUID | None]  # (member id, network id)
 
 
 async def add(session: AsyncSession, entry: AccessLog, members: Iterable[MemberRef]) -> None:
-    """Insert one entry and its member rows (each member once)."""
-    session.add(entry)
-    await session.flush()
+    """Insert one entry and its member rows (each member once); nothing is updated after."""
     seen: dict[uuid.UUID, uuid.UUID | None] = {}
     for member_id, network_id in members:
         seen.setdefault(member_id, network_id)
+    entry.member_count = len(seen)
+    session.add(entry)
+    await session.flush()
     session.add_all(
         AccessLogMember(access_log_id=entry.id, member_id=m, network_id=n, at=entry.at)
         for m, n in seen.items()
     )
-    entry.member_count = len(seen)
     await session.flush()
 
 
