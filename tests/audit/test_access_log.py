@@ -107,7 +107,8 @@ class Walk:
         assert entry.resource_type == expect.resource_type, (operation, entry.resource_type)
         assert entry.outcome == "success"
         assert entry.method == method
-        assert entry.route.startswith("/v1/") and "?" not in entry.route
+        assert entry.route.startswith("/v1/")
+        assert "?" not in entry.route
         assert not re.search(r"[0-9]{8}[A-Z]|[0-9a-f]{8}-[0-9a-f]{4}", entry.route), entry.route
         assert await _members_of(self.db, entry_id) == expect.members, operation
         assert entry.member_count == len(expect.members)
