@@ -1,8 +1,4 @@
-"""CSV cells that a spreadsheet will not run as formulas (CSV injection, OWASP).
-
-A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with
-a single quote, so Excel and LibreOffice show it as text. Use it for every exported cell.
-"""
+"""CSV cells that spreadsheets will not run as formulas (OWASP CSV injection)."""
 
 from __future__ import annotations
 
@@ -12,15 +8,15 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> str:
-    """The value as CSV text, neutralised when it would start a formula (None is empty)."""
+    """The cell's text, with a leading quote when a spreadsheet would read it as a formula."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
-    if text.startswith(_TRIGGERS):
-        return "'" + text
-    return text
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_TRIGGERS) else text
 
 
 def safe_row(values: Iterable[object]) -> list[str]:
-    """Each value through ``safe_cell``."""
+    """Every cell of a row through :func:`safe_cell`."""
     return [safe_cell(v) for v in values]

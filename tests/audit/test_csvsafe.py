@@ -21,7 +21,7 @@ from dme_portal.csvsafe import safe_cell, safe_row
         ("", ""),
         (None, ""),
         (3, "3"),
-        (-3, "'-3"),
+        (-3, "-3"),  # a number is not a formula
     ],
 )
 def test_safe_cell(value: object, expected: str) -> None:
