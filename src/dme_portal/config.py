@@ -42,6 +42,12 @@ class AttachmentSettings(BaseModel):
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
 
 
+class LimitSettings(BaseModel):
+    # Member lookups (eligibility, coverage checks) per caller (subject and organisation) in
+    # any sliding minute, counted from the access log: a guard against CIN enumeration.
+    member_lookups_per_minute: int = Field(default=120, ge=1, le=100_000)
+
+
 class WorkerSettings(BaseModel):
     # None: run the SLA worker inside the API process on SQLite (embedded mode) only.
     in_process: bool | None = None
@@ -80,6 +86,7 @@ class Settings(BaseSettings):
     attachments: AttachmentSettings = AttachmentSettings()
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
+    limits: LimitSettings = LimitSettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:

@@ -17,6 +17,7 @@ from dme_portal.api.problem import install_problem_handlers
 from dme_portal.api.security_headers import SecurityHeaders
 from dme_portal.api.v1 import (
     attachments,
+    audit,
     auth,
     authorization_requests,
     codes,
@@ -96,6 +97,7 @@ def create_app(
         auth,
         authorization_requests,
         attachments,
+        audit,
         codes,
         coverage,
         members,

@@ -25,11 +25,13 @@ class Param:
     role: Role
     good: str
     others: dict[str, str]  # the operation's other required parameters
+    instant: bool = False  # a date-time, not a date
 
 
 _ELIGIBILITY = "/v1/members/{cin}/eligibility"
 _METRICS = "/v1/reports/prior-authorization-metrics"
 _REQUESTS = "/v1/authorization-requests"
+_ACCESS_LOG = "/v1/audit/access-log"
 _BORN = "2016-05-01"  # make_world's members
 
 PARAMS = [
@@ -39,6 +41,8 @@ PARAMS = [
     Param(_ELIGIBILITY, "birth_date", Role.VENDOR, _BORN, {}),
     Param(_METRICS, "from", Role.PLAN_ADMIN, "2026-11-01", {"to": "2026-11-08"}),
     Param(_METRICS, "to", Role.PLAN_ADMIN, "2026-11-08", {"from": "2026-11-01"}),
+    Param(_ACCESS_LOG, "from", Role.PLAN_ADMIN, "2026-11-01T00:00:00Z", {}, instant=True),
+    Param(_ACCESS_LOG, "to", Role.PLAN_ADMIN, "2026-11-09T00:00:00+01:00", {}, instant=True),
 ]
 _IDS = [f"{p.path.rsplit('/', 1)[-1]}:{p.name}" for p in PARAMS]
 
@@ -108,7 +112,7 @@ async def test_a_number_is_422_naming_the_parameter(
     [
         (p, v)
         for p in PARAMS
-        for v in (NOT_A_DATE_TIME if p.name.startswith("submitted") else NOT_A_DATE)
+        for v in (NOT_A_DATE_TIME if p.name.startswith("submitted") or p.instant else NOT_A_DATE)
     ],
 )
 async def test_other_non_iso_forms_are_422(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import unicodedata
 import uuid
@@ -32,7 +31,6 @@ from dme_portal.submissions import repository as submissions_repository
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
 
 # Ids only: file names and descriptions may name the child.
-audit = logging.getLogger("dme_portal.audit")
 
 _CHUNK_BYTES = 256 * 1024
 _MAX_STEM = 100
@@ -232,9 +230,6 @@ async def upload(
     )
     await session.flush()
     await documents.documents_arrived(session, request, attachment=attachment, now=now)
-    audit.info(
-        "attachment %s added to request %s by %s", attachment.id, request.id, principal.subject
-    )
     return attachment
 
 
@@ -326,7 +321,4 @@ async def content(
     data = await store.get(attachment.storage_key)
     if data is None:
         raise LookupError(f"no bytes stored for attachment {attachment.id}")
-    audit.info(
-        "attachment %s of request %s read by %s", attachment.id, request_id, principal.subject
-    )
     return attachment, data

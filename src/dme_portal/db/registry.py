@@ -1,6 +1,7 @@
 """Imports every model module so that ``Base.metadata`` is complete (for Alembic)."""
 
 from dme_portal.attachments import models as attachment_models
+from dme_portal.audit import models as audit_models
 from dme_portal.auth import models as auth_models
 from dme_portal.db.base import Base
 from dme_portal.idempotency import models as idempotency_models
@@ -13,6 +14,7 @@ from dme_portal.vendors import models as vendor_models
 __all__ = [
     "Base",
     "attachment_models",
+    "audit_models",
     "auth_models",
     "idempotency_models",
     "member_models",

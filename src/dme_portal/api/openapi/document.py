@@ -130,6 +130,17 @@ TAGS: list[dict[str, Any]] = [
         "admins; JSON or CSV.",
     },
     {
+        "name": "audit",
+        "x-displayName": "PHI access log",
+        "description": "Every call that reads or changes a member's PHI leaves one append-only "
+        "entry: who (subject, role, organisation, client), what (resource and the members "
+        "concerned), the action, when, from which address, the route, the outcome and the "
+        "stated purpose (`X-Purpose-Of-Use`). Plan admins read their plan's entries, network "
+        "admins their network's; filter by member to see who looked at a child's record. "
+        "Member lookups (eligibility, coverage checks) are limited per caller and minute, "
+        "counted from this log (429 with `Retry-After`).",
+    },
+    {
         "name": "health",
         "x-displayName": "Health",
         "description": "Liveness and readiness probes for load balancers and orchestrators; "

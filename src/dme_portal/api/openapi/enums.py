@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from dme_portal.attachments.sniff import MediaType
+from dme_portal.audit.models import AccessAction, Outcome, ResourceType
 from dme_portal.review.reasons import REASONS, DecisionReason
 from dme_portal.review.repository import Assigned
 from dme_portal.review.schemas import DecisionOutcome
@@ -181,6 +182,42 @@ ENUMS: dict[type[StrEnum], EnumText] = {
         {
             code: info.text + (" (medical director only)" if info.medical_necessity else "")
             for code, info in REASONS.items()
+        },
+    ),
+    AccessAction: EnumText(
+        "What the caller did with the PHI.",
+        {
+            AccessAction.READ: "Read one record (a request, its timeline, a report).",
+            AccessAction.LIST: "Listed records (requests, the queue, attachments, assignments).",
+            AccessAction.DOWNLOAD: "Downloaded a document's bytes.",
+            AccessAction.SEARCH: "Searched members.",
+            AccessAction.ELIGIBILITY: "Looked a member's eligibility up by CIN and birth date.",
+            AccessAction.COVERAGE_CHECK: "Checked coverage for a member (nothing stored).",
+            AccessAction.CREATE: "Created a record (a request, an attachment, an answer).",
+            AccessAction.CHANGE: "Changed a record (cancel, claim, decide, pend...).",
+            AccessAction.AUDIT_READ: "Read this access log.",
+        },
+    ),
+    ResourceType: EnumText(
+        "What kind of record the call touched.",
+        {
+            ResourceType.REQUEST: "An authorization request.",
+            ResourceType.TIMELINE: "A request's timeline (events).",
+            ResourceType.INFORMATION_REQUEST: "The network's questions and the vendor's answers.",
+            ResourceType.ATTACHMENT: "A document: its metadata or its bytes.",
+            ResourceType.MEMBER: "A member's eligibility.",
+            ResourceType.COVERAGE_CHECK: "A coverage check for a member.",
+            ResourceType.CSAG_ASSIGNMENT: "A member's assignment to a CSAG.",
+            ResourceType.REPORT: "A report (metrics name no member; breaches name requests).",
+            ResourceType.ACCESS_LOG: "This access log.",
+        },
+    ),
+    Outcome: EnumText(
+        "How the call ended.",
+        {
+            Outcome.SUCCESS: "Answered.",
+            Outcome.FAILED: "A member lookup that found nothing or was invalid.",
+            Outcome.THROTTLED: "Refused by the member-lookup rate limit (429).",
         },
     ),
     Assigned: EnumText(

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive
 
 from dme_portal.api import idempotent
+from dme_portal.api.access import AccessLogDep, AccessLogger, location_id
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, SettingsDep
 from dme_portal.api.idempotent import REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.params import RequestId
@@ -30,6 +31,7 @@ from dme_portal.attachments.schemas import (
 )
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.attachments.storage import BlobStore, DatabaseBlobStore
+from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES, Role
 from dme_portal.config import Settings
@@ -155,6 +157,7 @@ async def _upload_once(
     max_bytes: int,
     now: datetime,
     store_it: Callable[[attachment_service.CheckedFile], Awaitable[Attachment]],
+    access: AccessLogger,
     location_of: Callable[[Attachment], str] | None = None,
 ) -> JSONResponse:
     """Check the file, claim the Idempotency-Key, store once; a retry replays the first answer."""
@@ -170,8 +173,22 @@ async def _upload_once(
         session, principal=principal, key=key, operation=operation, payload=fingerprint, now=now
     )
     if claimed.replay is not None:
+        replayed = location_id(claimed.replay)
+        await access.record(
+            principal,
+            action=AccessAction.READ,
+            resource_type=ResourceType.ATTACHMENT,
+            resource_id=replayed,
+        )
         return claimed.replay
     attachment = await store_it(checked)
+    await access.record(
+        principal,
+        action=AccessAction.CREATE,
+        resource_type=ResourceType.ATTACHMENT,
+        resource_id=attachment.id,
+        request_ids=[attachment.request_id] if attachment.request_id else [],
+    )
     payload = AttachmentRead.model_validate(attachment).model_dump(mode="json")
     location = location_of(attachment) if location_of is not None else None
     await claimed.complete(session, status=201, body=payload, location=location)
@@ -198,6 +215,7 @@ async def upload(
     settings: SettingsDep,
     file: FileField,
     document_type: DocumentTypeField,
+    access: AccessLogDep,
     description: DescriptionField = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -235,6 +253,7 @@ async def upload(
         max_bytes=settings.attachments.max_bytes,
         now=now,
         store_it=attach,
+        access=access,
     )
 
 
@@ -269,6 +288,7 @@ async def upload_unattached(
     settings: SettingsDep,
     file: FileField,
     document_type: DocumentTypeField,
+    access: AccessLogDep,
     description: DescriptionField = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -303,6 +323,7 @@ async def upload_unattached(
         max_bytes=settings.attachments.max_bytes,
         now=now,
         store_it=keep,
+        access=access,
         location_of=lambda a: str(request.url_for("get_upload", attachment_id=a.id).path),
     )
 
@@ -316,11 +337,21 @@ async def upload_unattached(
     summary="Read one of your uploads",
 )
 async def get_upload(
-    attachment_id: AttachmentId, principal: VendorPrincipal, session: SessionDep
+    attachment_id: AttachmentId,
+    principal: VendorPrincipal,
+    session: SessionDep,
+    access: AccessLogDep,
 ) -> AttachmentRead:
     """Your upload's metadata: whether a request holds it yet, and when it expires if not."""
     found = await attachment_service.get_own_upload(
         session, principal=principal, attachment_id=attachment_id
+    )
+    await access.record(
+        principal,
+        action=AccessAction.READ,
+        resource_type=ResourceType.ATTACHMENT,
+        resource_id=found.id,
+        request_ids=[found.request_id] if found.request_id else [],
     )
     return AttachmentRead.model_validate(found)
 
@@ -333,11 +364,18 @@ async def get_upload(
     summary="List a request's attachments",
 )
 async def list_attachments(
-    request_id: RequestId, principal: DocumentReader, session: SessionDep
+    request_id: RequestId, principal: DocumentReader, session: SessionDep, access: AccessLogDep
 ) -> AttachmentList:
     """Oldest first; 404 when the request is outside your scope."""
     rows = await attachment_service.list_attachments(
         session, principal=principal, request_id=request_id
+    )
+    await access.record(
+        principal,
+        action=AccessAction.LIST,
+        resource_type=ResourceType.ATTACHMENT,
+        resource_id=request_id,
+        request_ids=[request_id],
     )
     return AttachmentList(items=[AttachmentRead.model_validate(a) for a in rows])
 
@@ -374,6 +412,7 @@ async def download(
     principal: DocumentReader,
     session: SessionDep,
     store: BlobStoreDep,
+    access: AccessLogDep,
 ) -> Response:
     """The bytes as uploaded, always as a download (never rendered inline)."""
     attachment, data = await attachment_service.content(
@@ -382,6 +421,13 @@ async def download(
         principal=principal,
         request_id=request_id,
         attachment_id=attachment_id,
+    )
+    await access.record(
+        principal,
+        action=AccessAction.DOWNLOAD,
+        resource_type=ResourceType.ATTACHMENT,
+        resource_id=attachment.id,
+        request_ids=[request_id],
     )
     return Response(
         content=data,

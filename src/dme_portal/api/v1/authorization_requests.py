@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from dme_portal.api import idempotent
+from dme_portal.api.access import AccessLogDep, location_id
 from dme_portal.api.deps import (
     AnyPrincipal,
     Authenticator,
@@ -21,6 +22,7 @@ from dme_portal.api.network_ref import NetworkQuery, resolve_optional
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import AwareIsoDateTime, PageCursor, PageLimit, RequestId
 from dme_portal.api.problem import problem_responses
+from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.review import service as review_service
@@ -87,6 +89,7 @@ async def submit(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
+    access: AccessLogDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The hub routes the request to the member's network and starts the SLA clock.
@@ -105,6 +108,14 @@ async def submit(
         now=now,
     )
     if claimed.replay is not None:
+        replayed = location_id(claimed.replay)
+        await access.record(
+            principal,
+            action=AccessAction.READ,
+            resource_type=ResourceType.REQUEST,
+            resource_id=replayed,
+            request_ids=[replayed] if replayed else [],
+        )
         return claimed.replay
     created = await submission_service.submit(
         session,
@@ -114,6 +125,13 @@ async def submit(
         default_at_risk_fraction=settings.sla.at_risk_fraction,
     )
     await repository.load_read_details(session, created)
+    await access.record(
+        principal,
+        action=AccessAction.CREATE,
+        resource_type=ResourceType.REQUEST,
+        resource_id=created.id,
+        requests=[created],
+    )
     payload = submission_service.to_read(created, now=now).model_dump(mode="json")
     location = str(request.url_for("get_authorization_request", request_id=created.id).path)
     await claimed.complete(session, status=201, body=payload, location=location)
@@ -135,6 +153,7 @@ async def list_requests(
     principal: AnyPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     status: Annotated[
         list[RequestStatus] | None,
         Query(max_length=10, description="Only these statuses; repeat to give several."),
@@ -166,6 +185,12 @@ async def list_requests(
     rows = await repository.list_readable(session, principal, filters, after=after, limit=limit + 1)
     now = clock.now()
     items = [submission_service.to_read(r, now=now, viewer=principal.role) for r in rows[:limit]]
+    await access.record(
+        principal,
+        action=AccessAction.LIST,
+        resource_type=ResourceType.REQUEST,
+        requests=rows[:limit],
+    )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -187,9 +212,17 @@ async def get_request(
     principal: AnyPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
 ) -> AuthorizationRequestRead:
     """The request with its lines, SLA state and ``waiting_on``; 404 outside your scope."""
     found = await submission_service.get(session, principal=principal, request_id=request_id)
+    await access.record(
+        principal,
+        action=AccessAction.READ,
+        resource_type=ResourceType.REQUEST,
+        resource_id=found.id,
+        requests=[found],
+    )
     response.headers["ETag"] = submission_service.etag_of(found)
     return submission_service.to_read(found, now=clock.now(), viewer=principal.role)
 
@@ -202,10 +235,17 @@ async def get_request(
     summary="The request's timeline",
 )
 async def list_events(
-    request_id: RequestId, principal: AnyPrincipal, session: SessionDep
+    request_id: RequestId, principal: AnyPrincipal, session: SessionDep, access: AccessLogDep
 ) -> EventList:
     """Every change of state, oldest first: who, when, what and why."""
     rows = await submission_service.events(session, principal=principal, request_id=request_id)
+    await access.record(
+        principal,
+        action=AccessAction.READ,
+        resource_type=ResourceType.TIMELINE,
+        resource_id=request_id,
+        request_ids=[request_id],
+    )
     return EventList(items=[EventRead.model_validate(e, from_attributes=True) for e in rows])
 
 
@@ -217,12 +257,19 @@ async def list_events(
     summary="The network's questions to the vendor, with the answers",
 )
 async def list_information_requests(
-    request_id: RequestId, principal: QuestionReader, session: SessionDep
+    request_id: RequestId, principal: QuestionReader, session: SessionDep, access: AccessLogDep
 ) -> InformationRequestList:
     """Oldest first, each with its answer once given. Not for care coordinators (403): the
     questions and answers can carry clinical detail; `waiting_on` says what the request awaits."""
     request, questions = await information.list_for(
         session, principal=principal, request_id=request_id
+    )
+    await access.record(
+        principal,
+        action=AccessAction.LIST,
+        resource_type=ResourceType.INFORMATION_REQUEST,
+        resource_id=request_id,
+        requests=[request],
     )
     return InformationRequestList(items=[information.to_read(q, request) for q in questions])
 
@@ -243,6 +290,7 @@ async def respond(
     principal: VendorPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Text and attachments (uploaded first); the request goes back to review."""
@@ -256,9 +304,23 @@ async def respond(
         now=now,
     )
     if claimed.replay is not None:
+        await access.record(
+            principal,
+            action=AccessAction.READ,
+            resource_type=ResourceType.INFORMATION_REQUEST,
+            resource_id=request_id,
+            request_ids=[request_id],
+        )
         return claimed.replay
     answered = await review_service.respond(
         session, principal=principal, request_id=request_id, body=body, now=now
+    )
+    await access.record(
+        principal,
+        action=AccessAction.CREATE,
+        resource_type=ResourceType.INFORMATION_REQUEST,
+        resource_id=answered.id,
+        requests=[answered.request],
     )
     payload = information.to_read(answered, answered.request).model_dump(mode="json")
     await claimed.complete(session, status=201, body=payload, location=None)
@@ -283,6 +345,7 @@ async def cancel(
     principal: VendorPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     body: CancelBody | None = None,
     if_match: IfMatch = None,
 ) -> AuthorizationRequestRead:
@@ -299,6 +362,13 @@ async def cancel(
         if_match=if_match,
         reason=body.reason if body else None,
         now=now,
+    )
+    await access.record(
+        principal,
+        action=AccessAction.CHANGE,
+        resource_type=ResourceType.REQUEST,
+        resource_id=cancelled.id,
+        requests=[cancelled],
     )
     response.headers["ETag"] = submission_service.etag_of(cancelled)
     return submission_service.to_read(cancelled, now=now)

@@ -6,10 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from dme_portal.api.access import THROTTLE_RESPONSES, AccessLogDep
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.problem import problem_responses
+from dme_portal.audit import repository as audit_repository
+from dme_portal.audit.models import AccessAction, Outcome, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
+from dme_portal.errors import DomainError
 from dme_portal.rulesets.schemas import CoverageCheckResult
 from dme_portal.submissions import coverage
 from dme_portal.submissions.schemas import AuthorizationRequestCreate
@@ -22,7 +26,7 @@ router = APIRouter(prefix="/coverage-checks", tags=["coverage checks"])
     operation_id="checkCoverage",
     response_model=CoverageCheckResult,
     dependencies=[Depends(require_json)],
-    responses=problem_responses(401, 403, 415, 422),
+    responses={**problem_responses(401, 403, 415, 422), **THROTTLE_RESPONSES},
     summary="Check coverage for a draft request (nothing is stored)",
 )
 async def check(
@@ -30,6 +34,27 @@ async def check(
     principal: Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))],
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
 ) -> CoverageCheckResult:
-    """Per line: authorization required here, documents needed, would it be approved now, why."""
-    return await coverage.check(session, principal=principal, body=body, now=clock.now())
+    """Per line: authorization required here, documents needed, would it be approved now, why.
+
+    A member lookup: each check is counted against the caller's member-lookup limit (429 with
+    `Retry-After` past it) and written to the access log."""
+    action, resource_type = AccessAction.COVERAGE_CHECK, ResourceType.COVERAGE_CHECK
+    await access.guard_member_lookup(principal, action=action, resource_type=resource_type)
+    try:
+        result = await coverage.check(session, principal=principal, body=body, now=clock.now())
+    except DomainError:
+        await access.record_apart(
+            principal, action=action, resource_type=resource_type, outcome=Outcome.FAILED
+        )
+        raise
+    member_id = await audit_repository.member_id_by_cin(session, body.member_cin)
+    await access.record(
+        principal,
+        action=action,
+        resource_type=resource_type,
+        network_id=result.network.id,
+        members=[(member_id, result.network.id)] if member_id else [],
+    )
+    return result

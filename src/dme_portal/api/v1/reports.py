@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from dme_portal.api.access import AccessLogDep
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep
 from dme_portal.api.network_ref import NETWORK_REF_PATTERN, resolve_optional
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import IsoDate, PageCursor, PageLimit
 from dme_portal.api.problem import problem_responses
+from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.reports import service as report_service
 from dme_portal.reports.schemas import BreachPage, MetricsReport
@@ -79,6 +81,7 @@ async def prior_authorization_metrics(
     principal: ReportReader,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     from_: Annotated[
         IsoDate, Query(alias="from", description="First day (UTC, YYYY-MM-DD), inclusive.")
     ],
@@ -91,13 +94,22 @@ async def prior_authorization_metrics(
     """Over the requests received in [from, to): volumes, outcomes, share decided by rules,
     pended and extended requests, decision times and SLA compliance. A plan admin sees every
     network of the plan side by side; a network admin its own network."""
+    network_id = await resolve_optional(session, network)
     report = await report_service.metrics(
         session,
         principal=principal,
         start=from_,
         end=to,
-        network_id=await resolve_optional(session, network),
+        network_id=network_id,
         now=clock.now(),
+    )
+    # Aggregates only: the entry names no member.
+    await access.record(
+        principal,
+        action=AccessAction.READ,
+        resource_type=ResourceType.REPORT,
+        resource_id="prior-authorization-metrics",
+        network_id=network_id or principal.network_id,
     )
     if wants_csv(request.headers.get("accept")):
         return Response(
@@ -119,6 +131,7 @@ async def sla_breaches(
     principal: ReportReader,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     network: NetworkFilter = None,
     cursor: PageCursor = None,
     limit: PageLimit = 25,
@@ -133,6 +146,15 @@ async def sla_breaches(
         now=now,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
+    )
+    # Each breach names a request, hence a member.
+    await access.record(
+        principal,
+        action=AccessAction.LIST,
+        resource_type=ResourceType.REPORT,
+        resource_id="sla-breaches",
+        network_id=principal.network_id,
+        request_ids=[r.request_id for r in rows[:limit]],
     )
     next_cursor = None
     if len(rows) > limit:

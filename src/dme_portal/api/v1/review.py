@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
+from dme_portal.api.access import AccessLogDep, AccessLogger
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import PageCursor, PageLimit, RequestId
 from dme_portal.api.problem import problem_responses
+from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
 from dme_portal.codes import hcpcs
@@ -62,6 +64,18 @@ OptionalIfMatch = Annotated[
 _ETAG = {"ETag": {"description": "The request's new version", "schema": {"type": "string"}}}
 
 
+async def _changed(
+    access: AccessLogger, principal: Principal, request: AuthorizationRequest
+) -> None:
+    await access.record(
+        principal,
+        action=AccessAction.CHANGE,
+        resource_type=ResourceType.REQUEST,
+        resource_id=request.id,
+        requests=[request],
+    )
+
+
 def _read(
     request: AuthorizationRequest, response: Response, now: datetime
 ) -> AuthorizationRequestRead:
@@ -97,6 +111,7 @@ async def queue(
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     status: Annotated[
         list[RequestStatus] | None,
         Query(
@@ -143,6 +158,13 @@ async def queue(
         limit=limit + 1,
     )
     items = [submission_service.to_read(r, now=now) for r in rows[:limit]]
+    await access.record(
+        principal,
+        action=AccessAction.LIST,
+        resource_type=ResourceType.REQUEST,
+        network_id=principal.network_id,
+        requests=rows[:limit],
+    )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -163,11 +185,13 @@ async def claim(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
+    access: AccessLogDep,
 ) -> AuthorizationRequestRead:
     """Take the request: `assigned_to` names you and the queue shows it as yours. Claiming a
     request you hold already changes nothing; one another reviewer holds is a 409."""
     now = clock.now()
     found = await review_service.claim(session, principal=principal, request_id=request_id, now=now)
+    await _changed(access, principal, found)
     return _read(found, response, now)
 
 
@@ -184,6 +208,7 @@ async def release(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
+    access: AccessLogDep,
 ) -> AuthorizationRequestRead:
     """Give the request back to the queue, unassigned. Only the reviewer who holds it, or a
     medical director, may release it (409 otherwise)."""
@@ -191,6 +216,7 @@ async def release(
     found = await review_service.release(
         session, principal=principal, request_id=request_id, now=now
     )
+    await _changed(access, principal, found)
     return _read(found, response, now)
 
 
@@ -209,6 +235,7 @@ async def request_information(
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     if_match: OptionalIfMatch = None,
 ) -> InformationRequestRead:
     """The request becomes `pended` and the vendor sees the question in
@@ -221,6 +248,13 @@ async def request_information(
         body=body,
         if_match=if_match,
         now=clock.now(),
+    )
+    await access.record(
+        principal,
+        action=AccessAction.CREATE,
+        resource_type=ResourceType.INFORMATION_REQUEST,
+        resource_id=asked.id,
+        requests=[asked.request],
     )
     return information.to_read(asked, asked.request)
 
@@ -244,6 +278,7 @@ async def decide(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
+    access: AccessLogDep,
     if_match: IfMatch = None,
 ) -> AuthorizationRequestRead:
     """Approve, modify or deny each open line. Needs If-Match; medical-necessity denials and
@@ -257,6 +292,7 @@ async def decide(
         if_match=if_match,
         now=now,
     )
+    await _changed(access, principal, decided)
     return _read(decided, response, now)
 
 
@@ -275,6 +311,7 @@ async def downgrade(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
+    access: AccessLogDep,
     if_match: OptionalIfMatch = None,
 ) -> AuthorizationRequestRead:
     """The standard turnaround applies from receipt; the change is an event on the timeline."""
@@ -287,6 +324,7 @@ async def downgrade(
         if_match=if_match,
         now=now,
     )
+    await _changed(access, principal, changed)
     return _read(changed, response, now)
 
 
@@ -301,6 +339,7 @@ async def changes(
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
     cursor: Annotated[
         str | None,
         Query(
@@ -316,6 +355,13 @@ async def changes(
     after = int(cursor or 0)
     rows = await review_repository.changes_since(session, principal.network_id, after, limit)
     now = clock.now()
+    await access.record(
+        principal,
+        action=AccessAction.LIST,
+        resource_type=ResourceType.REQUEST,
+        network_id=principal.network_id,
+        requests=[r for _, r in rows],
+    )
     items = [
         ChangeRead(
             change_id=c.id,

@@ -7,11 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
+from dme_portal.api.access import AccessLogDep
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.network_ref import NetworkInPath
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import PageCursor, PageLimit
 from dme_portal.api.problem import problem_responses
+from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
 from dme_portal.members.models import Member
@@ -291,6 +293,7 @@ async def list_assignments(
     network_id: NetworkId,
     principal: Reader,
     session: SessionDep,
+    access: AccessLogDep,
     member_cin: Annotated[
         str | None,
         Query(pattern=r"^[0-9]{8}[A-Z]$", description="Only this member's assignments."),
@@ -311,6 +314,13 @@ async def list_assignments(
         csag_id=csag_id,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
+    )
+    await access.record(
+        principal,
+        action=AccessAction.LIST,
+        resource_type=ResourceType.CSAG_ASSIGNMENT,
+        network_id=network_id,
+        members=[(a.member_id, a.network_id) for a, _ in rows[:limit]],
     )
     next_cursor = None
     if len(rows) > limit:
@@ -336,11 +346,19 @@ async def assign(
     principal: Admin,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
 ) -> CsagAssignmentRead:
     """Network admins only. Needed before the rules pre-approve items of a CSAG marked
     `requires_assignment`."""
     a, m = await ruleset_service.assign(
         session, principal=principal, network_id=network_id, body=body, now=clock.now()
+    )
+    await access.record(
+        principal,
+        action=AccessAction.CREATE,
+        resource_type=ResourceType.CSAG_ASSIGNMENT,
+        resource_id=a.id,
+        members=[(a.member_id, a.network_id)],
     )
     return _assignment(a, m)
 
@@ -360,6 +378,7 @@ async def end_assignment(
     principal: Admin,
     session: SessionDep,
     clock: ClockDep,
+    access: AccessLogDep,
 ) -> CsagAssignmentRead:
     """Network admins only. The assignment stops counting after `effective_to`; ending it again
     is a 409."""
@@ -370,5 +389,12 @@ async def end_assignment(
         assignment_id=assignment_id,
         effective_to=body.effective_to,
         now=clock.now(),
+    )
+    await access.record(
+        principal,
+        action=AccessAction.CHANGE,
+        resource_type=ResourceType.CSAG_ASSIGNMENT,
+        resource_id=a.id,
+        members=[(a.member_id, a.network_id)],
     )
     return _assignment(a, m)

@@ -26,6 +26,12 @@ def _problem(title: str, code: str, detail: str | None = None, **extra: Any) -> 
     return {"type": "about:blank", "title": title, "detail": detail or title, "code": code, **extra}
 
 
+_LOOKUPS_THROTTLED = _problem(
+    "Too many member lookups",
+    "rate_limited.member_lookups",
+    "At most 120 member lookups a minute per caller; retry in 17 s.",
+    retry_after=17,
+)
 _INVALID = "E9999 is not a DME HCPCS code known to the hub"
 PROBLEMS: dict[int, Json] = {
     400: _problem("Bad Request", "http.400", "There was an error parsing the body"),
@@ -150,6 +156,8 @@ PROBLEMS_BY_OPERATION: dict[tuple[str, int], Json] = {
         "1 problem(s): fix the draft and publish again.",
     ),
     ("getEligibility", 404): _problem("Member not found", "member.not_found"),
+    ("getEligibility", 429): _LOOKUPS_THROTTLED,
+    ("checkCoverage", 429): _LOOKUPS_THROTTLED,
 }
 _NOT_FOUND_BY_PATH = (
     ("/attachments", _problem("Attachment not found", "attachment.not_found")),
