@@ -505,8 +505,8 @@ class AuthorizationRequestStatusView(BaseModel):
     """A request as a care coordinator reads it: status, clock, `waiting_on`, authorizations.
 
     The minimum necessary for telling a family where a request stands (DESIGN §3): no
-    diagnoses, notes, justifications, decision texts, rule traces, questions or documents, and
-    of the member only the CIN. Every other role reads `AuthorizationRequestRead`.
+    diagnoses, notes, justifications, decision texts, rule traces, prescriber, questions or
+    documents. Every other role reads `AuthorizationRequestRead`.
     """
 
     view: Literal["status"] = Field(
@@ -518,6 +518,7 @@ class AuthorizationRequestStatusView(BaseModel):
     urgency: Urgency = Field(description="Now (a reviewer may downgrade `expedited`).")
     kind: RequestKind = Field(description="Initial, renewal or change.")
     member_cin: str = Field(description="The member's Medi-Cal CIN.")
+    member: MemberSummary = Field(description="Whom the request is for: name and age.")
     network: NetworkRef = Field(description="The network that decides it.")
     vendor: VendorRef = Field(description="The submitting vendor.")
     lines: list[StatusLineRead] = Field(description="The items, in line-number order.")

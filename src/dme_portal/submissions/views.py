@@ -75,6 +75,7 @@ def status_view(full: AuthorizationRequestRead) -> AuthorizationRequestStatusVie
         urgency=full.urgency,
         kind=full.kind,
         member_cin=full.member_cin,
+        member=full.member,
         network=full.network,
         vendor=full.vendor,
         lines=[
