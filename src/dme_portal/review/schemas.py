@@ -156,7 +156,10 @@ class ReasonCodeRead(BaseModel):
 
     code: DecisionReason = Field(description="The code to send as `reason_code`.")
     text: str = Field(description="The reason in words, as the vendor sees it.")
-    medical_necessity: bool = Field(description="Only a medical director may use it.")
+    medical_necessity: bool = Field(
+        description="Only a physician may deny or reduce for it: a medical director, or a "
+        "network system that names the `deciding_physician`."
+    )
 
 
 class ReasonCodeList(BaseModel):
