@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dme_portal.auth.principal import Principal
-from dme_portal.auth.roles import NETWORK_ROLES, Role
+from dme_portal.auth.roles import Role
 from dme_portal.errors import InvalidInput
 from dme_portal.review.exceptions import PhysicianRequired
 from dme_portal.review.reasons import REASONS
 from dme_portal.review.schemas import DecisionCreate, DecisionLine, DecisionOutcome
 from dme_portal.submissions.models import RequestLine
-
-# Who reads the physician on a decision: the network's own staff and systems, and the plan.
-PHYSICIAN_READERS = NETWORK_ROLES | {Role.PLAN_ADMIN}
 
 _REFUSED = (
     "Only a medical director may deny or modify for medical necessity (California Health and "
@@ -97,3 +94,11 @@ def record(line: RequestLine, d: DecisionLine, physician: Physician | None) -> N
     line.physician_subject = physician.subject
     line.physician_npi = physician.npi
     line.physician_name = physician.name
+
+
+def event_data(physician: Physician | None, body: DecisionCreate) -> dict[str, Any]:
+    """The ``decided`` event's ``deciding_physician`` entry (nothing when none decided)."""
+    if physician is None:
+        return {}
+    lines = [d.line_number for d in body.lines if is_medical_necessity(d)]
+    return {"deciding_physician": {**physician.as_data(), "line_numbers": lines}}

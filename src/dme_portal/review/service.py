@@ -330,18 +330,7 @@ async def decide(
         data={
             "network_reference": request.network_reference,
             "lines": [d.model_dump(mode="json", exclude_none=True) for d in body.lines],
-            **(
-                {
-                    "deciding_physician": {
-                        **deciding.as_data(),
-                        "line_numbers": [
-                            d.line_number for d in body.lines if physician.is_medical_necessity(d)
-                        ],
-                    }
-                }
-                if deciding
-                else {}
-            ),
+            **physician.event_data(deciding, body),
         },
     )
     await changes.record(session, request, "decided", now)
