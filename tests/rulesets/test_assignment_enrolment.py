@@ -33,9 +33,11 @@ def body(cin: str, effective_from: date) -> dict[str, Any]:
     }
 
 
-async def stored(database: Database) -> int:
+async def stored(database: Database, world: World) -> int:
+    """The world's network's assignments (other tests' worlds may have committed theirs)."""
     async with unit_of_work(database) as s:
-        return int((await s.execute(select(func.count()).select_from(CsagAssignment))).scalar_one())
+        count = select(func.count()).where(CsagAssignment.network_id == world.network_a.id)
+        return int((await s.execute(count)).scalar_one())
 
 
 class TestAssignmentNeedsEnrolment:
@@ -58,7 +60,7 @@ class TestAssignmentNeedsEnrolment:
         # The answer does not say where the member is enrolled.
         assert world.network_b.name not in r.text
         assert str(world.network_b.id) not in r.text
-        assert await stored(database) == 0
+        assert await stored(database, world) == 0
 
     async def test_enrolment_counts_on_effective_from(
         self, client: httpx.AsyncClient, world: World, settings: Settings, database: Database
@@ -72,11 +74,11 @@ class TestAssignmentNeedsEnrolment:
         )
         assert before.status_code == 422
         assert before.json()["errors"][0]["field"] == "member_cin"
-        assert await stored(database) == 0
+        assert await stored(database, world) == 0
         after = await client.post(
             url(world),
             json=body(world.member.cin, date(2026, 10, 1)),
             headers=admin(settings, world),
         )
         assert after.status_code == 201, after.text
-        assert await stored(database) == 1
+        assert await stored(database, world) == 1
