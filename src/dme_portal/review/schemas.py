@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from dme_portal.review.reasons import DecisionReason
 from dme_portal.rules.ruleset import DocumentType
-from dme_portal.submissions.schemas import AuthorizationRequestRead, IsoDate
+from dme_portal.submissions.schemas import AuthorizationRequestRead, IsoDate, Npi
 from dme_portal.submissions.schemas import (  # re-exported: it lives with its model
     InformationRequestRead as InformationRequestRead,
 )
@@ -50,6 +50,16 @@ class DecisionLine(_Body):
     )
 
 
+class DecidingPhysician(_Body):
+    """The physician who made a medical-necessity determination, as a network's UM system
+    names them (California HSC 1367.01(e))."""
+
+    npi: Npi = Field(description="The physician's NPI: 10 digits with a valid check digit.")
+    name: Text = Field(
+        min_length=1, max_length=200, description="The physician's name, as they sign."
+    )
+
+
 class DecisionCreate(_Body):
     """A decision on every line still open; the same body for reviewers and network systems."""
 
@@ -64,6 +74,13 @@ class DecisionCreate(_Body):
         min_length=1,
         max_length=100,
         description="The network's own reference number (kept as given).",
+    )
+    deciding_physician: DecidingPhysician | None = Field(
+        default=None,
+        description="Required from a network's UM system (`network_client`) when a line is "
+        "denied or modified for a medical-necessity reason (`medical_necessity: true` in "
+        "`GET /v1/review/reason-codes`): the physician who made the determination. People "
+        "leave it out: a medical director's decision records the signed-in medical director.",
     )
 
 
@@ -139,7 +156,10 @@ class ReasonCodeRead(BaseModel):
 
     code: DecisionReason = Field(description="The code to send as `reason_code`.")
     text: str = Field(description="The reason in words, as the vendor sees it.")
-    medical_necessity: bool = Field(description="Only a medical director may use it.")
+    medical_necessity: bool = Field(
+        description="Only a physician may deny or reduce for it: a medical director, or a "
+        "network system that names the `deciding_physician`."
+    )
 
 
 class ReasonCodeList(BaseModel):

@@ -13,15 +13,14 @@ from sqlalchemy.orm import joinedload
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
 from dme_portal.errors import InvalidInput, PreconditionFailed, etag_matches
+from dme_portal.review import physician
 from dme_portal.review.exceptions import (
     AlreadyDecided,
     AlreadyStandard,
     ClaimedByOther,
     NotInReview,
-    PhysicianRequired,
     PreconditionRequired,
 )
-from dme_portal.review.reasons import REASONS
 from dme_portal.review.schemas import (
     DecisionCreate,
     DecisionLine,
@@ -255,12 +254,7 @@ def _check_line(line: RequestLine, d: DecisionLine, principal: Principal) -> Non
             raise InvalidInput(f"{where}.reason_code", "is required to deny or modify")
         if d.reason is None:
             raise InvalidInput(f"{where}.reason", "explain the decision to the vendor and family")
-        if REASONS[d.reason_code].medical_necessity and principal.role is Role.REVIEWER:
-            raise PhysicianRequired(
-                "Only a medical director may deny or modify for medical necessity "
-                "(California Health and Safety Code 1367.01(e)). Route it to your medical "
-                "director."
-            )
+        physician.check_line_role(d, principal)
 
 
 def _status_of(outcomes: list[LineOutcome]) -> RequestStatus:
@@ -304,8 +298,10 @@ async def decide(
         )
     for d in body.lines:
         _check_line(open_lines[d.line_number], d, principal)
+    deciding = physician.deciding_physician(principal, body)
     for d in body.lines:
         line = open_lines[d.line_number]
+        physician.record(line, d, deciding)
         line.outcome = LineOutcome(d.outcome.value)
         line.decision_reason_code = d.reason_code.value if d.reason_code else None
         line.decision_reason = d.reason
@@ -334,6 +330,7 @@ async def decide(
         data={
             "network_reference": request.network_reference,
             "lines": [d.model_dump(mode="json", exclude_none=True) for d in body.lines],
+            **physician.event_data(deciding, body),
         },
     )
     await changes.record(session, request, "decided", now)

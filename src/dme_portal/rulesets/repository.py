@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dme_portal.members.models import Enrollment
 from dme_portal.rulesets.models import CsagAssignment, RulesetDraft, RulesetVersion
 
 
@@ -62,3 +63,16 @@ async def active_csags(
         or_(CsagAssignment.effective_to.is_(None), CsagAssignment.effective_to >= on),
     )
     return frozenset((await session.execute(stmt)).scalars().all())
+
+
+async def enrolled_in(
+    session: AsyncSession, member_id: uuid.UUID, network_id: uuid.UUID, on: date
+) -> bool:
+    """Whether the member is enrolled in the network on ``on``."""
+    stmt = select(Enrollment.id).where(
+        Enrollment.member_id == member_id,
+        Enrollment.network_id == network_id,
+        Enrollment.effective_from <= on,
+        or_(Enrollment.effective_to.is_(None), Enrollment.effective_to >= on),
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None

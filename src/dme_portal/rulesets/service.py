@@ -289,6 +289,13 @@ async def assign(
         raise InvalidInput("member_cin", "no member with this CIN", code="unknown_member")
     if body.effective_to is not None and body.effective_to < body.effective_from:
         raise InvalidInput("effective_to", "must not be before effective_from")
+    if not await repository.enrolled_in(session, member.id, network.id, body.effective_from):
+        # Says nothing of where the member is enrolled: that is another network's business.
+        raise InvalidInput(
+            "member_cin",
+            "the member is not enrolled in this network on effective_from",
+            code="not_enrolled",
+        )
     published = await repository.current_version(session, network.id)
     csag_ids = {c["id"] for c in (published.document.get("csags", []) if published else [])}
     if body.csag_id not in csag_ids:

@@ -205,6 +205,11 @@ class RequestLine(UUIDPk, Base):
     approved_quantity: Mapped[int | None] = mapped_column(Integer)
     decision_reason_code: Mapped[str | None] = mapped_column(String(40))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The physician behind a medical-necessity denial or reduction (HSC 1367.01(e)): the
+    # signed-in medical director's subject, or the NPI and name a network's UM system sent.
+    physician_subject: Mapped[str | None] = mapped_column(String(200))
+    physician_npi: Mapped[str | None] = mapped_column(String(10))
+    physician_name: Mapped[str | None] = mapped_column(String(200))
 
     request: Mapped[AuthorizationRequest] = relationship(back_populates="lines", lazy="raise")
 

@@ -6,7 +6,7 @@ import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -310,6 +310,17 @@ class LineAuthorization(BaseModel):
     )
 
 
+class DecidingPhysicianRead(BaseModel):
+    """The physician behind a medical-necessity denial or reduction (HSC 1367.01(e))."""
+
+    subject: str | None = Field(
+        description="The medical director who decided in the hub (`user:<username>`); null "
+        "when a network's UM system decided and named the physician."
+    )
+    npi: str | None = Field(description="The physician's NPI, as the UM system sent it.")
+    name: str | None = Field(description="The physician's name, as the UM system sent it.")
+
+
 class LineRead(BaseModel):
     """A requested line as the hub holds it: the request, the rules' view, the decision."""
 
@@ -343,6 +354,11 @@ class LineRead(BaseModel):
         description="Reason code of a denial or modification (`GET /v1/review/reason-codes`)."
     )
     decision_reason: str | None = Field(description="The decider's words, if any.")
+    deciding_physician: DecidingPhysicianRead | None = Field(
+        description="Who made the medical-necessity determination of a line denied or modified "
+        "for medical necessity. Shown to the network's roles and the plan; null for other "
+        "lines, for vendors, and on lines decided before the hub recorded it."
+    )
     rules: LineRules | None = Field(description="Null when the network had no ruleset.")
     authorization: LineAuthorization | None = Field(
         description="The authorization granted; null unless approved or modified."
@@ -457,10 +473,81 @@ class AuthorizationRequestRead(BaseModel):
     )
 
 
+class StatusLineRead(BaseModel):
+    """A line as a care coordinator sees it: the item, its status and its authorization."""
+
+    line_number: int = Field(description="1-based position in the request.")
+    hcpcs: str = Field(description="HCPCS Level II code requested.")
+    description: str = Field(description="The code's description.")
+    quantity: int = Field(description="Units requested per `frequency`.")
+    unit: str = Field(description="What one unit is (see `Unit`).")
+    frequency: str = Field(description="How often the quantity is supplied (see `Frequency`).")
+    start_date: date = Field(description="First day of the requested period.")
+    end_date: date = Field(description="Last day of the requested period, inclusive.")
+    contract_status: ContractStatus = Field(
+        description="The vendor's contract with the network on the line's start date."
+    )
+    outcome: LineOutcome | None = Field(description="The decision; null while undecided.")
+    x12_action_code: str = Field(description="X12 278 HCR01 of the line (see `LineRead`).")
+    approved_quantity: int | None = Field(
+        description="The quantity authorized when less than requested (`modified`); else null."
+    )
+    decision_reason_code: str | None = Field(
+        description="Reason code of a denial or modification; the decider's words are not "
+        "part of the status view."
+    )
+    authorization: LineAuthorization | None = Field(
+        description="The authorization granted; null unless approved or modified."
+    )
+
+
+class AuthorizationRequestStatusView(BaseModel):
+    """A request as a care coordinator reads it: status, clock, `waiting_on`, authorizations.
+
+    The minimum necessary for telling a family where a request stands (DESIGN §3): no
+    diagnoses, notes, justifications, decision texts, rule traces, prescriber, questions or
+    documents. Every other role reads `AuthorizationRequestRead`.
+    """
+
+    view: Literal["status"] = Field(
+        description="Always `status`: tells this view from the full `AuthorizationRequestRead`."
+    )
+    id: uuid.UUID = Field(description="The request's id.")
+    status: RequestStatus = Field(description="Derived from the lines' outcomes.")
+    x12_action_code: str = Field(description="X12 278 HCR01: A1, A2, A3, A4, A6 or C.")
+    urgency: Urgency = Field(description="Now (a reviewer may downgrade `expedited`).")
+    kind: RequestKind = Field(description="Initial, renewal or change.")
+    member_cin: str = Field(description="The member's Medi-Cal CIN.")
+    member: MemberSummary = Field(description="Whom the request is for: name and age.")
+    network: NetworkRef = Field(description="The network that decides it.")
+    vendor: VendorRef = Field(description="The submitting vendor.")
+    lines: list[StatusLineRead] = Field(description="The items, in line-number order.")
+    received_at: datetime = Field(description="When the hub accepted it: the clock's start.")
+    due_at: datetime = Field(description="Decision deadline (see `AuthorizationRequestRead`).")
+    decided_at: datetime | None = Field(description="When the last open line was decided.")
+    updated_at: datetime = Field(description="When anything about it last changed.")
+    sla_state: SlaState = Field(description="Where the request stands against `due_at`.")
+    sla_paused: bool = Field(description="True while the clock stands still (pended).")
+    waiting_on: str = Field(
+        description="In plain words: what the request waits for, and from whom."
+    )
+    vendor_answered_since_last_question: bool | None = Field(
+        description="Whether the vendor has answered the network's latest question; null when "
+        "the network never asked one."
+    )
+    version: int = Field(description='Increases with every change; the ETag is `"v<version>"`.')
+
+
+AuthorizationRequestView = AuthorizationRequestRead | AuthorizationRequestStatusView
+
+
 class AuthorizationRequestPage(BaseModel):
     """One page of requests, newest first."""
 
-    items: list[AuthorizationRequestRead] = Field(description="The requests on this page.")
+    items: list[AuthorizationRequestView] = Field(
+        description="The requests on this page: `AuthorizationRequestStatusView` for care "
+        "coordinators, `AuthorizationRequestRead` for everyone else."
+    )
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )

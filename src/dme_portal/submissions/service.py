@@ -30,7 +30,14 @@ from dme_portal.rules.facts import LineFacts
 from dme_portal.rulesets import service as rulesets_service
 from dme_portal.sla import policy
 from dme_portal.sla import service as sla_service
-from dme_portal.submissions import changes, duplicates, information, repository, waiting
+from dme_portal.submissions import (
+    changes,
+    duplicates,
+    information,
+    repository,
+    views,
+    waiting,
+)
 from dme_portal.submissions import events as timeline
 from dme_portal.submissions.events import actor_of
 from dme_portal.submissions.exceptions import RequestClosed, RequestNotFound
@@ -48,6 +55,8 @@ from dme_portal.submissions.models import (
 from dme_portal.submissions.schemas import (
     AuthorizationRequestCreate,
     AuthorizationRequestRead,
+    AuthorizationRequestStatusView,
+    DecidingPhysicianRead,
     InformationRequestRead,
     LineAuthorization,
     LineRead,
@@ -440,13 +449,23 @@ async def cancel(
     return request
 
 
+def view(
+    request: AuthorizationRequest, *, now: datetime, viewer: Role
+) -> AuthorizationRequestRead | AuthorizationRequestStatusView:
+    """What ``viewer`` reads of a request: the status view for care coordinators (nothing
+    clinical), the full read for everyone else."""
+    full = to_read(request, now=now, viewer=viewer)
+    return views.status_view(full) if views.status_only(viewer) else full
+
+
 def to_read(
     request: AuthorizationRequest, *, now: datetime, viewer: Role | None = None
 ) -> AuthorizationRequestRead:
     """The API view of a request, with its SLA state and the member's age at ``now``.
 
-    ``viewer`` is the reader's role where the route admits care coordinators (they do not
-    read the network's questions); routes closed to them leave it out.
+    ``viewer`` is the reader's role on routes that vendors or care coordinators reach (they
+    read neither the physician of a decision nor, coordinators, the network's questions);
+    the network's review routes leave it out. Care coordinators get ``view``'s status view.
     """
     # A cancelled request's clock is neither met nor missed: nothing was decided.
     sla_state = (
@@ -486,6 +505,7 @@ def to_read(
                 approved_quantity=line.approved_quantity,
                 decision_reason_code=line.decision_reason_code,
                 decision_reason=line.decision_reason,
+                deciding_physician=_physician(line) if views.shows_physician(viewer) else None,
                 rules=_line_rules(line),
                 authorization=LineAuthorization(
                     number=line.authorization_number,
@@ -548,6 +568,14 @@ def _open_question(
     if question is None or (viewer is not None and not information.may_read_questions(viewer)):
         return None
     return information.to_read(question, request)
+
+
+def _physician(line: RequestLine) -> DecidingPhysicianRead | None:
+    if line.physician_subject is None and line.physician_npi is None:
+        return None
+    return DecidingPhysicianRead(
+        subject=line.physician_subject, npi=line.physician_npi, name=line.physician_name
+    )
 
 
 def _line_rules(line: RequestLine) -> LineRules | None:

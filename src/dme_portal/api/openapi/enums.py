@@ -180,7 +180,13 @@ ENUMS: dict[type[StrEnum], EnumText] = {
         "Why a line is denied or modified. Medical-necessity reasons need a medical director "
         "(California HSC 1367.01(e)).",
         {
-            code: info.text + (" (medical director only)" if info.medical_necessity else "")
+            code: info.text
+            + (
+                " (a physician only: a medical director, or a network system that names the "
+                "`deciding_physician`)"
+                if info.medical_necessity
+                else ""
+            )
             for code, info in REASONS.items()
         },
     ),

@@ -27,16 +27,17 @@ from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.review import service as review_service
 from dme_portal.review.schemas import InformationResponseCreate
-from dme_portal.submissions import information, repository
+from dme_portal.submissions import information, repository, views
 from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.models import RequestStatus
 from dme_portal.submissions.schemas import (
     AuthorizationRequestCreate,
     AuthorizationRequestPage,
     AuthorizationRequestRead,
+    AuthorizationRequestStatusView,
+    AuthorizationRequestView,
     CancelBody,
     EventList,
-    EventRead,
     InformationRequestList,
     InformationRequestRead,
 )
@@ -132,7 +133,9 @@ async def submit(
         resource_id=created.id,
         requests=[created],
     )
-    payload = submission_service.to_read(created, now=now).model_dump(mode="json")
+    payload = submission_service.to_read(created, now=now, viewer=principal.role).model_dump(
+        mode="json"
+    )
     location = str(request.url_for("get_authorization_request", request_id=created.id).path)
     await claimed.complete(session, status=201, body=payload, location=location)
     return JSONResponse(
@@ -184,7 +187,7 @@ async def list_requests(
     after = decode_cursor(cursor) if cursor else None
     rows = await repository.list_readable(session, principal, filters, after=after, limit=limit + 1)
     now = clock.now()
-    items = [submission_service.to_read(r, now=now, viewer=principal.role) for r in rows[:limit]]
+    items = [submission_service.view(r, now=now, viewer=principal.role) for r in rows[:limit]]
     await access.record(
         principal,
         action=AccessAction.LIST,
@@ -202,8 +205,15 @@ async def list_requests(
     "/{request_id}",
     operation_id="getAuthorizationRequest",
     name="get_authorization_request",
-    response_model=AuthorizationRequestRead,
-    responses={200: {"headers": _ETAG_HEADER}, **problem_responses(401, 404, 422)},
+    response_model=AuthorizationRequestView,
+    responses={
+        200: {
+            "headers": _ETAG_HEADER,
+            "description": "`AuthorizationRequestRead`; for care coordinators the "
+            "`AuthorizationRequestStatusView` (`view: status`), with nothing clinical in it",
+        },
+        **problem_responses(401, 404, 422),
+    },
     summary="Read one request",
 )
 async def get_request(
@@ -213,8 +223,11 @@ async def get_request(
     session: SessionDep,
     clock: ClockDep,
     access: AccessLogDep,
-) -> AuthorizationRequestRead:
-    """The request with its lines, SLA state and ``waiting_on``; 404 outside your scope."""
+) -> AuthorizationRequestRead | AuthorizationRequestStatusView:
+    """The request with its lines, SLA state and ``waiting_on``; 404 outside your scope.
+
+    Care coordinators read the status view (`AuthorizationRequestStatusView`): status, clock,
+    `waiting_on`, lines and authorizations, without diagnoses, notes or decision texts."""
     found = await submission_service.get(session, principal=principal, request_id=request_id)
     await access.record(
         principal,
@@ -224,7 +237,7 @@ async def get_request(
         requests=[found],
     )
     response.headers["ETag"] = submission_service.etag_of(found)
-    return submission_service.to_read(found, now=clock.now(), viewer=principal.role)
+    return submission_service.view(found, now=clock.now(), viewer=principal.role)
 
 
 @router.get(
@@ -237,7 +250,10 @@ async def get_request(
 async def list_events(
     request_id: RequestId, principal: AnyPrincipal, session: SessionDep, access: AccessLogDep
 ) -> EventList:
-    """Every change of state, oldest first: who, when, what and why."""
+    """Every change of state, oldest first: who, when, what and why.
+
+    Care coordinators read each entry without its clinical detail: no `reason` text, and in
+    `data` only clock, routing and authorization facts (no decision texts or rule names)."""
     rows = await submission_service.events(session, principal=principal, request_id=request_id)
     await access.record(
         principal,
@@ -246,7 +262,7 @@ async def list_events(
         resource_id=request_id,
         request_ids=[request_id],
     )
-    return EventList(items=[EventRead.model_validate(e, from_attributes=True) for e in rows])
+    return EventList(items=[views.event_read(e, principal.role) for e in rows])
 
 
 @router.get(
@@ -371,4 +387,4 @@ async def cancel(
         requests=[cancelled],
     )
     response.headers["ETag"] = submission_service.etag_of(cancelled)
-    return submission_service.to_read(cancelled, now=now)
+    return submission_service.to_read(cancelled, now=now, viewer=principal.role)

@@ -281,8 +281,12 @@ async def decide(
     access: AccessLogDep,
     if_match: IfMatch = None,
 ) -> AuthorizationRequestRead:
-    """Approve, modify or deny each open line. Needs If-Match; medical-necessity denials and
-    modifications need the medical_director role (California HSC 1367.01(e))."""
+    """Approve, modify or deny each open line. Needs If-Match.
+
+    Medical-necessity denials and modifications need a physician (California HSC 1367.01(e)):
+    a reviewer gets 403; a medical director decides as themself; a network system
+    (`network_client`) names the physician in `deciding_physician` (422 without it or with an
+    NPI that fails its check digit). The physician is kept on the line (`deciding_physician`)."""
     now = clock.now()
     decided = await review_service.decide(
         session,

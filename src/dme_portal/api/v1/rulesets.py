@@ -46,6 +46,10 @@ _READERS = {
     Role.PLAN_ADMIN,
 }
 Reader = Annotated[Principal, Depends(Authenticator(roles=_READERS))]
+# A CSAG assignment tells a member's condition: not for care coordinators (status only).
+AssignmentReader = Annotated[
+    Principal, Depends(Authenticator(roles=_READERS - {Role.CARE_COORDINATOR}))
+]
 Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
 NetworkId = NetworkInPath
 _READ_ERRORS = problem_responses(401, 403, 404, 422)
@@ -291,7 +295,7 @@ async def publish(
 )
 async def list_assignments(
     network_id: NetworkId,
-    principal: Reader,
+    principal: AssignmentReader,
     session: SessionDep,
     access: AccessLogDep,
     member_cin: Annotated[
@@ -305,7 +309,9 @@ async def list_assignments(
     cursor: PageCursor = None,
     limit: PageLimit = 25,
 ) -> CsagAssignmentPage:
-    """Members the network's case managers have assigned to a CSAG that requires assignment."""
+    """Members the network's case managers have assigned to a CSAG that requires assignment.
+
+    Not for care coordinators (403): an assignment tells the member's condition."""
     rows = await ruleset_service.list_assignments(
         session,
         principal=principal,
@@ -349,7 +355,8 @@ async def assign(
     access: AccessLogDep,
 ) -> CsagAssignmentRead:
     """Network admins only. Needed before the rules pre-approve items of a CSAG marked
-    `requires_assignment`."""
+    `requires_assignment`. The member must be enrolled in this network on `effective_from`
+    (422 on `member_cin` otherwise, code `not_enrolled`)."""
     a, m = await ruleset_service.assign(
         session, principal=principal, network_id=network_id, body=body, now=clock.now()
     )

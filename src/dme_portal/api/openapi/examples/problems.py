@@ -33,6 +33,11 @@ _LOOKUPS_THROTTLED = _problem(
     retry_after=17,
 )
 _INVALID = "E9999 is not a DME HCPCS code known to the hub"
+_PHYSICIAN = (
+    "is required to deny or modify for medical necessity: name the physician (`npi`, `name`) "
+    "who made the determination (California HSC 1367.01(e))"
+)
+_NOT_ENROLLED = "the member is not enrolled in this network on effective_from"
 PROBLEMS: dict[int, Json] = {
     400: _problem("Bad Request", "http.400", "There was an error parsing the body"),
     401: _problem(
@@ -144,6 +149,26 @@ PROBLEMS_BY_OPERATION: dict[tuple[str, int], Json] = {
     ),
     ("decideRequest", 409): _problem(
         "The request is already decided", "authorization_request.decided"
+    ),
+    ("decideRequest", 403): _problem(
+        "Only a medical director may do this",
+        "review.physician_required",
+        "Only a medical director may deny or modify for medical necessity (California Health "
+        "and Safety Code 1367.01(e)). Route it to your medical director.",
+    ),
+    ("decideRequest", 422): _problem(
+        "The request is not valid",
+        "validation_error",
+        f"deciding_physician: {_PHYSICIAN}",
+        errors=[
+            {"field": "deciding_physician", "message": _PHYSICIAN, "code": "physician_required"}
+        ],
+    ),
+    ("createCsagAssignment", 422): _problem(
+        "The request is not valid",
+        "validation_error",
+        f"member_cin: {_NOT_ENROLLED}",
+        errors=[{"field": "member_cin", "message": _NOT_ENROLLED, "code": "not_enrolled"}],
     ),
     ("claimRequest", 409): _problem(
         "Another reviewer has claimed the request",

@@ -38,10 +38,12 @@ from dme_portal.review.schemas import (
     QueuePage,
     UrgencyChange,
 )
+from dme_portal.submissions import views
 from dme_portal.submissions.schemas import (
     AuthorizationRequestCreate,
     AuthorizationRequestPage,
     AuthorizationRequestRead,
+    AuthorizationRequestStatusView,
     CancelBody,
     InformationRequestList,
     InformationRequestRead,
@@ -92,6 +94,7 @@ def _line(
         "approved_quantity": None,
         "decision_reason_code": None,
         "decision_reason": None,
+        "deciding_physician": None,
         "rules": rules,
         "authorization": None
         if authorization is None
@@ -311,6 +314,10 @@ T1D_DECIDED.update(
     assigned_to="user:md.choc",
     vendor_answered_since_last_question=True,
 )
+# What a care coordinator reads of the pended T1D request: nothing clinical.
+T1D_STATUS: Json = views.status_view(
+    AuthorizationRequestRead.model_validate(T1D_PENDED)
+).model_dump(mode="json")
 WC_CANCELLED = copy.deepcopy(WC_READ)
 WC_CANCELLED["lines"][0]["x12_action_code"] = "C"
 WC_CANCELLED["lines"][0]["authorization"]["state"] = "void"
@@ -327,6 +334,7 @@ WC_CANCELLED.update(
 EXAMPLES: dict[type[BaseModel], list[Json]] = {
     AuthorizationRequestCreate: [CP_SUBMISSION, T1D_SUBMISSION, WC_SUBMISSION],
     AuthorizationRequestRead: [CP_READ, T1D_PENDED, WC_READ],
+    AuthorizationRequestStatusView: [T1D_STATUS],
     AuthorizationRequestPage: [
         {"items": [T1D_READ], "next_cursor": "eyJ0IjogIjIwMjYtMTEtMDJUMTU6MDA6MDBaIn0"}
     ],
@@ -364,7 +372,20 @@ EXAMPLES: dict[type[BaseModel], list[Json]] = {
             ],
             "note": "Approved with the supply allowance at one per month.",
             "network_reference": "UM-2026-118204",
-        }
+        },
+        {
+            "lines": [
+                {
+                    "line_number": 3,
+                    "outcome": "modified",
+                    "quantity": 1,
+                    "reason_code": "less_costly_alternative",
+                    "reason": "One allowance a month meets the child's need with the receiver.",
+                }
+            ],
+            "network_reference": "UM-2026-118204",
+            "deciding_physician": {"npi": "1922334457", "name": "Ana Ruiz, MD"},
+        },
     ],
     UrgencyChange: [
         {
