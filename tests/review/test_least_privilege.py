@@ -300,9 +300,14 @@ class TestMedicalNecessityNeedsAPhysician:
         assert reviewer["lines"][1]["deciding_physician"]["npi"] == GOOD_NPI
         vendor = h(settings, world, Role.VENDOR)
         theirs = await client.get(f"{URL}/{body['id']}", headers=vendor)
-        assert theirs.json()["lines"][1]["deciding_physician"] is None
+        # The vendor who asked reads who was responsible (HSC 1367.01(h)(4)).
+        assert theirs.json()["lines"][1]["deciding_physician"]["npi"] == GOOD_NPI
         assert theirs.json()["lines"][1]["decision_reason"] == DENIAL
         events = await client.get(f"{URL}/{body['id']}/events", headers=vendor)
+        assert GOOD_NPI in events.text
+        coordinator = h(settings, world, Role.CARE_COORDINATOR)
+        assert GOOD_NPI not in (await client.get(f"{URL}/{body['id']}", headers=coordinator)).text
+        events = await client.get(f"{URL}/{body['id']}/events", headers=coordinator)
         assert GOOD_NPI not in events.text
         network_events = await client.get(
             f"{URL}/{body['id']}/events", headers=h(settings, world, Role.NETWORK_ADMIN)

@@ -356,8 +356,9 @@ class LineRead(BaseModel):
     decision_reason: str | None = Field(description="The decider's words, if any.")
     deciding_physician: DecidingPhysicianRead | None = Field(
         description="Who made the medical-necessity determination of a line denied or modified "
-        "for medical necessity. Shown to the network's roles and the plan; null for other "
-        "lines, for vendors, and on lines decided before the hub recorded it."
+        "for medical necessity (HSC 1367.01(h)(4): the notice names the professional responsible). "
+        "Null for other lines, for care coordinators, and on lines decided before the hub "
+        "recorded it."
     )
     rules: LineRules | None = Field(description="Null when the network had no ruleset.")
     authorization: LineAuthorization | None = Field(

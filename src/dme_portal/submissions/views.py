@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dme_portal.auth.roles import NETWORK_ROLES, Role
+from dme_portal.auth.roles import NETWORK_ROLES, VENDOR_ROLES, Role
 from dme_portal.submissions.models import RequestEvent
 from dme_portal.submissions.schemas import (
     AuthorizationRequestRead,
@@ -20,9 +20,10 @@ from dme_portal.submissions.schemas import (
 )
 
 STATUS_VIEW_ROLES = frozenset({Role.CARE_COORDINATOR})
-# The network's own staff and systems, and the plan, read who made a medical-necessity
-# determination; the vendor reads the decision and its reason.
-PHYSICIAN_READERS = NETWORK_ROLES | {Role.PLAN_ADMIN}
+# Who made a medical-necessity determination is read by the network's own staff and systems,
+# the plan, and the vendor who asked: a denial or modification must name the health care
+# professional responsible for it (California HSC 1367.01(h)(4)). Coordinators do not.
+PHYSICIAN_READERS = NETWORK_ROLES | VENDOR_ROLES | {Role.PLAN_ADMIN}
 
 # Event data a status reader keeps: clock, routing and authorization facts, never free text,
 # document ids, rule names or the physician.
