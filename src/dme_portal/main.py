@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from dme_portal import __version__
 from dme_portal.api import docs_pages, health
+from dme_portal.api.body_limit import BodyLimitMiddleware
 from dme_portal.api.openapi import document
 from dme_portal.api.problem import install_problem_handlers
 from dme_portal.api.v1 import (
@@ -27,6 +28,7 @@ from dme_portal.api.v1 import (
     rulesets,
 )
 from dme_portal.audit import logging as phi_logging
+from dme_portal.auth import revocation
 from dme_portal.codes import icd10
 from dme_portal.config import Settings, get_settings
 from dme_portal.db.engine import Database
@@ -83,9 +85,11 @@ def create_app(
         swagger_ui_oauth2_redirect_url=docs_pages.OAUTH2_REDIRECT_URL,
     )
     app.state.settings = settings
+    revocation.cache_for(db).refresh_seconds = settings.auth.revocation_refresh_seconds
     app.state.db = db
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.limits.max_json_bytes)
     phi_logging.install()
 
     v1 = APIRouter(prefix="/v1")
