@@ -63,15 +63,12 @@ class RevocationCache:
         started = time.monotonic()
         try:
             async with db.sessionmaker() as session:
-                jtis = dict(
-                    (
-                        await session.execute(
-                            select(RevokedToken.jti, RevokedToken.expires_at).where(
-                                RevokedToken.expires_at > now
-                            )
-                        )
-                    ).tuples()
+                revoked = await session.execute(
+                    select(RevokedToken.jti, RevokedToken.expires_at).where(
+                        RevokedToken.expires_at > now
+                    )
                 )
+                jtis: dict[str, datetime] = {jti: until for jti, until in revoked}
                 users = (
                     await session.scalars(select(AppUser.username).where(AppUser.active.is_(False)))
                 ).all()

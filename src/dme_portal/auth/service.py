@@ -6,8 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, select
 
 from dme_portal.auth import throttle
 from dme_portal.auth.jwt import issue_token
@@ -18,9 +17,11 @@ from dme_portal.auth.revocation import client_subject, user_subject
 from dme_portal.auth.roles import MACHINE_ROLES
 from dme_portal.config import LimitsSettings, Settings
 from dme_portal.db.engine import Database
+from dme_portal.db.session import unit_of_work
 from dme_portal.errors import DomainError
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", ApiClient, AppUser)
 
 
 class OAuthError(DomainError):
@@ -34,6 +35,16 @@ class OAuthError(DomainError):
         self.status = status  # type: ignore[misc]
         if status == 401:
             self.headers = {"WWW-Authenticate": 'Basic realm="dme-portal"'}
+
+
+async def _one(db: Database, statement: Select[_M]) -> _M | None:
+    """Read one account in a short transaction of its own.
+
+    Not the request's unit of work: the throttle counts are written in transactions of their
+    own, and on SQLite a request transaction still open would block them.
+    """
+    async with unit_of_work(db) as session:
+        return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def _throttled(
@@ -57,7 +68,6 @@ async def _throttled(
 
 
 async def authenticate_client(
-    session: AsyncSession,
     db: Database,
     *,
     client_id: str,
@@ -72,9 +82,7 @@ async def authenticate_client(
         client = (
             None
             if "\x00" in client_id  # not storable, so never a client; still spend the hash
-            else (
-                await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
-            ).scalar_one_or_none()
+            else await _one(db, select(ApiClient).where(ApiClient.client_id == client_id))
         )
         ok = await verify_secret_off_loop(
             client_secret, client.secret_hash if client else DUMMY_HASH
@@ -94,7 +102,6 @@ async def authenticate_client(
 
 
 async def client_credentials(
-    session: AsyncSession,
     db: Database,
     *,
     client_id: str,
@@ -105,7 +112,6 @@ async def client_credentials(
 ) -> tuple[str, int]:
     """Issue a token to a machine client whose secret matches."""
     client = await authenticate_client(
-        session,
         db,
         client_id=client_id,
         client_secret=client_secret,
@@ -123,7 +129,6 @@ async def client_credentials(
 
 
 async def password(
-    session: AsyncSession,
     db: Database,
     *,
     username: str,
@@ -138,9 +143,7 @@ async def password(
         user = (
             None
             if "\x00" in username
-            else (
-                await session.execute(select(AppUser).where(AppUser.username == username))
-            ).scalar_one_or_none()
+            else await _one(db, select(AppUser).where(AppUser.username == username))
         )
         ok = await verify_secret_off_loop(password, user.password_hash if user else DUMMY_HASH)
         if user is None or not ok or not user.active:

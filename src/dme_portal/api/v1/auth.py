@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from dme_portal.api.deps import (
     ClockDep,
     DatabaseDep,
-    SessionDep,
     SettingsDep,
     authenticate_bearer,
 )
@@ -71,7 +70,6 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 async def token(
     request: Request,
     response: Response,
-    session: SessionDep,
     db: DatabaseDep,
     settings: SettingsDep,
     clock: ClockDep,
@@ -140,7 +138,6 @@ async def token(
                 "invalid_client", "client_id and client_secret are required.", status=401
             )
         access, lifetime = await auth_service.client_credentials(
-            session,
             db,
             client_id=client_id,
             client_secret=client_secret,
@@ -152,7 +149,6 @@ async def token(
         if not username or password is None:
             raise auth_service.OAuthError("invalid_request", "username and password are required.")
         access, lifetime = await auth_service.password(
-            session,
             db,
             username=username,
             password=password,
@@ -179,7 +175,6 @@ async def token(
 )
 async def revoke(
     request: Request,
-    session: SessionDep,
     db: DatabaseDep,
     settings: SettingsDep,
     clock: ClockDep,
@@ -209,7 +204,6 @@ async def revoke(
     basic = _basic_credentials(authorization)
     if basic is not None:
         client = await auth_service.authenticate_client(
-            session,
             db,
             client_id=basic[0],
             client_secret=basic[1],
