@@ -170,7 +170,7 @@ async def token(
             "token): the body is empty either way (RFC 7009 section 2.2).",
             "content": None,
         },
-        **problem_responses(400, 401, 413, 429),
+        **problem_responses(400, 401, 413, 422, 429),
     },
 )
 async def revoke(
