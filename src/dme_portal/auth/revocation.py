@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from dme_portal.auth.models import ApiClient, AppUser, RevokedToken
-from dme_portal.db.engine import Database
+from dme_portal.db.engine import READ_ONLY, Database
 
 # Local changes are kept this long (seconds) so that a reload that started before they were
 # committed cannot drop them.
@@ -62,21 +62,25 @@ class RevocationCache:
         self._refreshing = True
         started = time.monotonic()
         try:
-            async with db.sessionmaker() as session:
-                revoked = await session.execute(
+            # A read-only connection of its own: on SQLite it must not queue behind (or
+            # block) the write lock that this very request's unit of work may hold.
+            async with db.engine.connect() as conn:
+                conn = await conn.execution_options(**{READ_ONLY: True})
+                revoked = await conn.execute(
                     select(RevokedToken.jti, RevokedToken.expires_at).where(
                         RevokedToken.expires_at > now
                     )
                 )
                 jtis: dict[str, datetime] = {jti: until for jti, until in revoked}
                 users = (
-                    await session.scalars(select(AppUser.username).where(AppUser.active.is_(False)))
+                    await conn.scalars(select(AppUser.username).where(AppUser.active.is_(False)))
                 ).all()
                 clients = (
-                    await session.scalars(
+                    await conn.scalars(
                         select(ApiClient.client_id).where(ApiClient.active.is_(False))
                     )
                 ).all()
+                await conn.rollback()
         finally:
             self._refreshing = False
         inactive = {user_subject(u) for u in users} | {client_subject(c) for c in clients}

@@ -18,6 +18,7 @@ is the number of requests in flight, not the number of guesses.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import uuid
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.db.types import UTCDateTime
 from dme_portal.errors import DomainError
+
+log = logging.getLogger("dme_portal.auth")
 
 
 class TooManyAttempts(DomainError):
@@ -76,6 +79,7 @@ async def check(
     for row in rows:
         if keys[row.key] == "account":
             if row.locked_until is not None and row.locked_until > now:
+                log.warning("token request refused: account locked (address %s)", address)
                 raise TooManyAttempts(
                     "Too many failed attempts for this account; it is locked for a while.",
                     retry_after=_seconds_until(row.locked_until, now),
@@ -83,6 +87,7 @@ async def check(
         elif row.window_started_at + window > now and (
             row.failures >= limits.token_failures_per_address
         ):
+            log.warning("token request refused: address %s over its failure limit", address)
             raise TooManyAttempts(
                 "Too many failed attempts from this address; try again later.",
                 retry_after=_seconds_until(row.window_started_at + window, now),
