@@ -42,7 +42,7 @@ class AttachmentSettings(BaseModel):
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
 
 
-class LimitsSettings(BaseModel):
+class LimitSettings(BaseModel):
     """Request size limits and throttles (issue 15 point 4)."""
 
     # JSON and form bodies, refused with 413 before they are parsed; uploads have their own.
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     sla: SlaSettings = SlaSettings()
     worker: WorkerSettings = WorkerSettings()
     attachments: AttachmentSettings = AttachmentSettings()
-    limits: LimitsSettings = LimitsSettings()
+    limits: LimitSettings = LimitSettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:

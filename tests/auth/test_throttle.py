@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from dme_portal.auth.roles import OrgKind, Role
-from dme_portal.config import LimitsSettings, Settings
+from dme_portal.config import LimitSettings, Settings
 from dme_portal.db.engine import Database
 from dme_portal.main import create_app
 from dme_portal.sla.clock import FrozenClock
@@ -27,7 +27,7 @@ Caller = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 def limited_app(settings: Settings, clock: FrozenClock, database: Database) -> FastAPI:
     """The app with the default limits (the shared test app does not throttle by address)."""
     return create_app(
-        settings.model_copy(update={"limits": LimitsSettings()}), clock=clock, database=database
+        settings.model_copy(update={"limits": LimitSettings()}), clock=clock, database=database
     )
 
 

@@ -15,7 +15,7 @@ from dme_portal.auth.passwords import DUMMY_HASH, verify_secret_off_loop
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.revocation import client_subject, user_subject
 from dme_portal.auth.roles import MACHINE_ROLES
-from dme_portal.config import LimitsSettings, Settings
+from dme_portal.config import LimitSettings, Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.errors import DomainError
@@ -52,7 +52,7 @@ async def _throttled(
     *,
     account: str,
     address: str,
-    limits: LimitsSettings,
+    limits: LimitSettings,
     now: datetime,
     attempt: Callable[[], Awaitable[_T]],
 ) -> _T:
@@ -73,7 +73,7 @@ async def authenticate_client(
     client_id: str,
     client_secret: str,
     address: str,
-    limits: LimitsSettings,
+    limits: LimitSettings,
     now: datetime,
 ) -> ApiClient:
     """The active machine client whose secret matches (throttled), or 401 invalid_client."""

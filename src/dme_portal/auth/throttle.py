@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, literal, select, update
 
 from dme_portal.auth.models import LoginThrottle
-from dme_portal.config import LimitsSettings
+from dme_portal.config import LimitSettings
 from dme_portal.db import dialect
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
@@ -65,7 +65,7 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
 
 
 async def check(
-    db: Database, *, account: str, address: str, limits: LimitsSettings, now: datetime
+    db: Database, *, account: str, address: str, limits: LimitSettings, now: datetime
 ) -> None:
     """Refuse (429) a locked account or an address over its limit, before any secret check."""
     keys = {account_key(account): "account", address_key(address): "address"}
@@ -95,7 +95,7 @@ async def check(
 
 
 async def record_failure(
-    db: Database, *, account: str, address: str, limits: LimitsSettings, now: datetime
+    db: Database, *, account: str, address: str, limits: LimitSettings, now: datetime
 ) -> None:
     """Count one failure for the account and the address (in a transaction of its own)."""
     window_start = now - timedelta(seconds=limits.token_failure_window_seconds)
