@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dme_portal.config import AuthSettings, DatabaseSettings, Settings
+from dme_portal.config import AuthSettings, DatabaseSettings, LimitSettings, Settings
 from dme_portal.db import migrate
 from dme_portal.db.engine import Database
 from dme_portal.main import create_app
@@ -102,6 +102,10 @@ def settings(database_url: str) -> Settings:
         env="test",
         db=DatabaseSettings(url=database_url),
         auth=AuthSettings(secret_key="test-secret-" + "x" * 40),
+        # Every test calls from one address (127.0.0.1) within one frozen minute, and the
+        # suite fails logins on purpose (schemathesis hundreds of times): the shared app does
+        # not throttle by address. tests/auth builds apps with the default limits for that.
+        limits=LimitSettings(token_failures_per_address=1_000_000),
     )
 
 

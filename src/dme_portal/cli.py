@@ -87,6 +87,19 @@ async def _create_account(args: argparse.Namespace, *, machine: bool) -> None:
     print(f"{label}={args.name}\nsecret={secret}")
 
 
+async def set_account_active(kind: str, name: str, *, active: bool) -> None:
+    """(De)activate a user or client; its tokens stop (or start again) working at once."""
+    from dme_portal.auth import withdraw
+
+    db = Database.from_url(get_settings().db.url)
+    try:
+        await withdraw.set_active(
+            db, kind="user" if kind == "user" else "client", name=name, active=active
+        )
+    finally:
+        await db.dispose()
+
+
 def _create_token(args: argparse.Namespace) -> None:
     settings = get_settings()
     role = Role(args.role)
@@ -186,6 +199,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("name")
         p.add_argument("--role", choices=roles, required=True)
         p.add_argument("--org", required=True, help="vendor NPI, network code or plan code")
+    for verb, active in (("deactivate", False), ("reactivate", True)):
+        for kind, what in (("user", "user name"), ("client", "client_id")):
+            p = sub.add_parser(
+                f"{verb}-{kind}",
+                help=f"{verb} a {kind}"
+                + (": no new tokens, and its tokens are refused at once" if not active else ""),
+            )
+            p.add_argument("name", help=what)
     tok = sub.add_parser("create-token", help="print an access token (for curl)")
     tok.add_argument("--role", choices=roles, required=True)
     tok.add_argument("--org", required=True, help="vendor NPI, network code or plan code")
@@ -223,6 +244,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         _serve(args)
     elif args.command in ("create-client", "create-user"):
         asyncio.run(_create_account(args, machine=args.command == "create-client"))
+    elif args.command in ("deactivate-user", "deactivate-client"):
+        kind = args.command.split("-", 1)[1]
+        asyncio.run(set_account_active(kind, args.name, active=False))
+        print(f"{kind} {args.name} deactivated; its tokens are refused from now on")
+    elif args.command in ("reactivate-user", "reactivate-client"):
+        kind = args.command.split("-", 1)[1]
+        asyncio.run(set_account_active(kind, args.name, active=True))
+        print(f"{kind} {args.name} reactivated")
     elif args.command == "create-token":
         _create_token(args)
     elif args.command == "openapi":

@@ -29,7 +29,12 @@ class AuthSettings(BaseModel):
     algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     issuer: str = "urn:dme-portal"
     audience: str = "dme-portal-api"
-    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Short-lived (issue 15): a stolen token is useful for at most this long, and a revoked
+    # or deactivated one is refused at once anyway (see revocation_refresh_seconds).
+    access_token_minutes: int = Field(default=15, ge=1, le=15)
+    # How stale the in-process revocation cache (revoked jtis, deactivated accounts) may be
+    # before a request reloads it from the database: the bound for other processes' changes.
+    revocation_refresh_seconds: float = Field(default=2.0, gt=0, le=60)
 
 
 class SlaSettings(BaseModel):
@@ -43,6 +48,18 @@ class AttachmentSettings(BaseModel):
 
 
 class LimitSettings(BaseModel):
+    """Request size limits and throttles (issue 15 point 4)."""
+
+    # JSON and form bodies, refused with 413 before they are parsed; uploads have their own.
+    max_json_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # POST /v1/auth/token: failed attempts per account (username or client_id, known or not)
+    # within the window; reaching it locks the account for lockout_minutes.
+    token_failures_per_account: int = Field(default=10, ge=1, le=1000)
+    # ...and per client address within the window (answered 429 until the window ends).
+    token_failures_per_address: int = Field(default=50, ge=1, le=1_000_000)
+    token_failure_window_seconds: int = Field(default=60, ge=1, le=24 * 3600)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     # Member lookups (eligibility, coverage checks) per caller (subject and organisation) in
     # any sliding minute, counted from the access log: a guard against CIN enumeration.
     member_lookups_per_minute: int = Field(default=120, ge=1, le=100_000)

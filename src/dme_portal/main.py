@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from dme_portal import __version__, logs
 from dme_portal.api import docs_pages, health
+from dme_portal.api.body_limit import BodyLimitMiddleware
 from dme_portal.api.openapi import document
 from dme_portal.api.problem import install_problem_handlers
 from dme_portal.api.security_headers import SecurityHeaders
@@ -28,6 +29,7 @@ from dme_portal.api.v1 import (
     review,
     rulesets,
 )
+from dme_portal.auth import revocation
 from dme_portal.codes import icd10
 from dme_portal.config import Settings, get_settings
 from dme_portal.db.engine import Database
@@ -87,9 +89,12 @@ def create_app(
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
+    revocation.cache_for(db).refresh_seconds = settings.auth.revocation_refresh_seconds
     app.state.db = db
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
+    # Outermost last: the 413 of the body limit carries the security headers too.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.limits.max_json_bytes)
     app.add_middleware(SecurityHeaders, production=settings.is_prod)
 
     v1 = APIRouter(prefix="/v1")

@@ -32,6 +32,7 @@ LOG_URL = "/v1/audit/access-log"
 # A new operation must be added here or to the PHI walk below, or the test fails.
 NOT_PHI = {
     "issueToken",
+    "revokeToken",
     "searchHcpcsCodes",
     "searchIcd10Codes",
     "listNetworks",

@@ -327,7 +327,7 @@ class TestQueue:
         self, client: httpx.AsyncClient, world: World, settings: Settings, clock: FrozenClock
     ) -> None:
         standard = await submit(client, settings, world)
-        clock.advance(timedelta(hours=1))
+        clock.advance(timedelta(minutes=10))  # within the 15-minute life of the test tokens
         expedited = await submit(
             client, settings, world, urgency="expedited", expedited_reason="Urgent."
         )

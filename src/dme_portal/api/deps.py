@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,13 +11,14 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dme_portal.auth.jwt import verify_token
+from dme_portal.auth.jwt import read_token
 from dme_portal.auth.principal import Principal
+from dme_portal.auth.revocation import cache_for
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
-from dme_portal.errors import DomainError, Forbidden, Unauthorized
+from dme_portal.errors import DomainError, Forbidden, InvalidToken, Unauthorized
 from dme_portal.sla.clock import Clock
 
 
@@ -44,6 +46,7 @@ async def get_session(
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 # scope="function": the commit happens before the response leaves, so an acknowledged
 # request is a committed one.
@@ -73,22 +76,41 @@ _oauth2 = OAuth2(
 )
 
 
+async def authenticate_bearer(
+    token: str, settings: Settings, db: Database, now: datetime
+) -> Principal:
+    """The token's principal, unless it is invalid, revoked, or its account deactivated.
+
+    The revocation check is a dict/set lookup in this process's cache (``auth.revocation``),
+    reloaded from the database at most every ``auth.revocation_refresh_seconds``.
+    """
+    verified = read_token(token, settings=settings.auth, now=now)
+    cache = cache_for(db)
+    if cache.needs_refresh():
+        await cache.refresh(db, now=now)
+    if cache.is_withdrawn(subject=verified.principal.subject, jti=verified.jti):
+        raise InvalidToken("The access token has been revoked.")
+    return verified.principal
+
+
 class Authenticator:
     """Resolve the bearer token to a principal, and check the role."""
 
     def __init__(self, roles: Iterable[Role] | None = None) -> None:
         self.roles = frozenset(roles) if roles is not None else None
 
-    def __call__(
+    async def __call__(
         self,
         settings: SettingsDep,
         clock: ClockDep,
+        db: DatabaseDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         _documented: Annotated[str | None, Depends(_oauth2)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("A bearer access token is required.")
-        principal = verify_token(credentials.credentials, settings=settings.auth, now=clock.now())
+        now = clock.now()
+        principal = await authenticate_bearer(credentials.credentials, settings, db, now)
         if self.roles is not None and principal.role not in self.roles:
             raise Forbidden(f"The role '{principal.role.value}' may not do this.")
         return principal

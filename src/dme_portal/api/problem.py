@@ -206,6 +206,7 @@ _DESCRIPTIONS = {
     413: "The body or an uploaded file is larger than allowed; `errors` names the field",
     415: "The body must be application/json",
     422: "The request is not valid; `errors` names each field",
+    429: "Too many requests or failed attempts; wait `Retry-After` seconds",
 }
 
 

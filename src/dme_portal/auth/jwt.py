@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
@@ -36,8 +37,21 @@ def issue_token(principal: Principal, *, settings: AuthSettings, now: datetime) 
 _LEEWAY_SECONDS = 30
 
 
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    principal: Principal
+    jti: str | None
+    # The last moment the token is accepted (its exp plus the leeway).
+    accepted_until: datetime
+
+
 def verify_token(token: str, *, settings: AuthSettings, now: datetime) -> Principal:
-    """Verify signature, algorithm, expiry, issuer and audience; return the principal.
+    """Verify signature, algorithm, expiry, issuer and audience; return the principal."""
+    return read_token(token, settings=settings, now=now).principal
+
+
+def read_token(token: str, *, settings: AuthSettings, now: datetime) -> VerifiedToken:
+    """Verify signature, algorithm, expiry, issuer and audience; return principal and jti.
 
     Expiry is checked against the hub's clock (``now``), not the library's wall clock.
     """
@@ -84,4 +98,11 @@ def verify_token(token: str, *, settings: AuthSettings, now: datetime) -> Princi
         raise InvalidToken("The access token lacks a valid role or organisation.") from exc
     if org_kind not in ROLE_ORG_KINDS[role]:
         raise InvalidToken("The access token's role does not fit its organisation.")
-    return Principal(subject=str(claims["sub"]), role=role, org_kind=org_kind, org_id=org_id)
+    jti = claims.get("jti")
+    return VerifiedToken(
+        principal=Principal(
+            subject=str(claims["sub"]), role=role, org_kind=org_kind, org_id=org_id
+        ),
+        jti=str(jti) if jti is not None else None,
+        accepted_until=datetime.fromtimestamp(expires + _LEEWAY_SECONDS, tz=UTC),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, Uuid
+from sqlalchemy import Boolean, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dme_portal.auth.roles import OrgKind, Role
@@ -37,3 +37,29 @@ class AppUser(UUIDPk, Base):
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoginThrottle(UUIDPk, Base):
+    """Failed token requests per key (``account:<name>`` or ``address:<ip>``) in a window.
+
+    Written in its own transaction, so that a failed login's count survives the rollback of
+    the request that failed; rows of accounts that never existed are counted too.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(250), unique=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RevokedToken(UUIDPk, Base):
+    """An access token withdrawn before its expiry (RFC 7009); purged once it has expired."""
+
+    __tablename__ = "revoked_token"
+
+    jti: Mapped[str] = mapped_column(String(100), unique=True)
+    subject: Mapped[str] = mapped_column(String(250))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime())

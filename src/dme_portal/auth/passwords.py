@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -36,3 +37,13 @@ def verify_secret(secret: str, stored: str) -> bool:
 
 # A hash to verify against when the account does not exist, so timing does not tell.
 DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+
+
+async def hash_secret_off_loop(secret: str) -> str:
+    """``hash_secret`` in a worker thread: scrypt takes tens of milliseconds of CPU."""
+    return await asyncio.to_thread(hash_secret, secret)
+
+
+async def verify_secret_off_loop(secret: str, stored: str) -> bool:
+    """``verify_secret`` in a worker thread, so a login does not stall every other request."""
+    return await asyncio.to_thread(verify_secret, secret, stored)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, select
 
+from dme_portal.auth import throttle
 from dme_portal.auth.jwt import issue_token
 from dme_portal.auth.models import ApiClient, AppUser
-from dme_portal.auth.passwords import DUMMY_HASH, verify_secret
+from dme_portal.auth.passwords import DUMMY_HASH, verify_secret_off_loop
 from dme_portal.auth.principal import Principal
+from dme_portal.auth.revocation import client_subject, user_subject
 from dme_portal.auth.roles import MACHINE_ROLES
-from dme_portal.config import AuthSettings
+from dme_portal.config import LimitSettings, Settings
+from dme_portal.db.engine import Database
+from dme_portal.db.session import unit_of_work
 from dme_portal.errors import DomainError
+
+_T = TypeVar("_T")
+_M = TypeVar("_M", ApiClient, AppUser)
 
 
 class OAuthError(DomainError):
@@ -29,59 +37,133 @@ class OAuthError(DomainError):
             self.headers = {"WWW-Authenticate": 'Basic realm="dme-portal"'}
 
 
-async def client_credentials(
-    session: AsyncSession,
+async def _one(db: Database, statement: Select[_M]) -> _M | None:
+    """Read one account in a short transaction of its own.
+
+    Not the request's unit of work: the throttle counts are written in transactions of their
+    own, and on SQLite a request transaction still open would block them.
+    """
+    async with unit_of_work(db) as session:
+        return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _throttled(
+    db: Database,
+    *,
+    account: str,
+    address: str,
+    limits: LimitSettings,
+    now: datetime,
+    attempt: Callable[[], Awaitable[_T]],
+) -> _T:
+    """Run a secret check under the account's and the address's throttles (429 when over)."""
+    await throttle.check(db, account=account, address=address, limits=limits, now=now)
+    try:
+        result = await attempt()
+    except OAuthError:
+        await throttle.record_failure(db, account=account, address=address, limits=limits, now=now)
+        raise
+    await throttle.record_success(db, account=account)
+    return result
+
+
+async def authenticate_client(
+    db: Database,
     *,
     client_id: str,
     client_secret: str,
-    settings: AuthSettings,
+    address: str,
+    limits: LimitSettings,
+    now: datetime,
+) -> ApiClient:
+    """The active machine client whose secret matches (throttled), or 401 invalid_client."""
+
+    async def attempt() -> ApiClient:
+        client = (
+            None
+            if "\x00" in client_id  # not storable, so never a client; still spend the hash
+            else await _one(db, select(ApiClient).where(ApiClient.client_id == client_id))
+        )
+        ok = await verify_secret_off_loop(
+            client_secret, client.secret_hash if client else DUMMY_HASH
+        )
+        if client is None or not ok or not client.active:
+            raise OAuthError("invalid_client", "Unknown client or wrong secret.", status=401)
+        return client
+
+    return await _throttled(
+        db,
+        account=client_subject(client_id),
+        address=address,
+        limits=limits,
+        now=now,
+        attempt=attempt,
+    )
+
+
+async def client_credentials(
+    db: Database,
+    *,
+    client_id: str,
+    client_secret: str,
+    address: str,
+    settings: Settings,
     now: datetime,
 ) -> tuple[str, int]:
     """Issue a token to a machine client whose secret matches."""
-    client = (
-        None
-        if "\x00" in client_id  # not storable, so never a client; still spend the hash below
-        else (
-            await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
-        ).scalar_one_or_none()
+    client = await authenticate_client(
+        db,
+        client_id=client_id,
+        client_secret=client_secret,
+        address=address,
+        limits=settings.limits,
+        now=now,
     )
-    ok = verify_secret(client_secret, client.secret_hash if client else DUMMY_HASH)
-    if client is None or not ok or not client.active:
-        raise OAuthError("invalid_client", "Unknown client or wrong secret.", status=401)
     principal = Principal(
-        subject=f"client:{client.client_id}",
+        subject=client_subject(client.client_id),
         role=client.role,
         org_kind=client.org_kind,
         org_id=client.org_id,
     )
-    return issue_token(principal, settings=settings, now=now)
+    return issue_token(principal, settings=settings.auth, now=now)
 
 
 async def password(
-    session: AsyncSession,
+    db: Database,
     *,
     username: str,
     password: str,
-    settings: AuthSettings,
+    address: str,
+    settings: Settings,
     now: datetime,
 ) -> tuple[str, int]:
     """Issue a token to a person whose password matches."""
-    user = (
-        None
-        if "\x00" in username
-        else (
-            await session.execute(select(AppUser).where(AppUser.username == username))
-        ).scalar_one_or_none()
+
+    async def attempt() -> AppUser:
+        user = (
+            None
+            if "\x00" in username
+            else await _one(db, select(AppUser).where(AppUser.username == username))
+        )
+        ok = await verify_secret_off_loop(password, user.password_hash if user else DUMMY_HASH)
+        if user is None or not ok or not user.active:
+            raise OAuthError("invalid_grant", "Unknown user or wrong password.")
+        return user
+
+    user = await _throttled(
+        db,
+        account=user_subject(username),
+        address=address,
+        limits=settings.limits,
+        now=now,
+        attempt=attempt,
     )
-    ok = verify_secret(password, user.password_hash if user else DUMMY_HASH)
-    if user is None or not ok or not user.active:
-        raise OAuthError("invalid_grant", "Unknown user or wrong password.")
     if user.role in MACHINE_ROLES:
         raise OAuthError("unauthorized_client", "Machine roles use client credentials.")
     principal = Principal(
-        subject=f"user:{user.username}",
+        subject=user_subject(user.username),
         role=user.role,
         org_kind=user.org_kind,
         org_id=user.org_id,
     )
-    return issue_token(principal, settings=settings, now=now)
+    return issue_token(principal, settings=settings.auth, now=now)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.models import ApiClient, AppUser
-from dme_portal.auth.passwords import hash_secret
+from dme_portal.auth.passwords import hash_secret_off_loop
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
 from dme_portal.demo.activity import WINDOW_DAYS, plan_activity
@@ -72,11 +72,12 @@ async def create_account(
     """Create an API client or a user; return its secret (shown once, stored hashed)."""
     secret = secret or secrets.token_urlsafe(18)
     now = now or datetime.now(UTC)
+    hashed = await hash_secret_off_loop(secret)
     if machine:
         session.add(
             ApiClient(
                 client_id=name,
-                secret_hash=hash_secret(secret),
+                secret_hash=hashed,
                 name=name,
                 role=role,
                 org_kind=org_kind,
@@ -89,7 +90,7 @@ async def create_account(
         session.add(
             AppUser(
                 username=name,
-                password_hash=hash_secret(secret),
+                password_hash=hashed,
                 display_name=name,
                 role=role,
                 org_kind=org_kind,

@@ -156,6 +156,11 @@ BODY_SCHEMAS = {
         "its id and secret as HTTP Basic instead of `client_id` and `client_secret`; other "
         "fields (such as `scope`) are ignored.",
     ),
+    "Body_revokeToken": (
+        "TokenRevocation",
+        "A token revocation request (RFC 7009 §2.1), form-encoded: the token to withdraw, and "
+        "optionally a hint of its kind.",
+    ),
     "Body_uploadAttachment": (
         "AttachmentUpload",
         "A document for a request in review or pended, as `multipart/form-data`.",

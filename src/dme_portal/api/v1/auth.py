@@ -6,12 +6,21 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Header
+from fastapi import APIRouter, Form, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from dme_portal.api.deps import ClockDep, SessionDep, SettingsDep
+from dme_portal.api.deps import (
+    ClockDep,
+    DatabaseDep,
+    SettingsDep,
+    authenticate_bearer,
+)
 from dme_portal.api.problem import problem_responses
 from dme_portal.auth import service as auth_service
+from dme_portal.auth import withdraw
+from dme_portal.auth.jwt import read_token
+from dme_portal.auth.revocation import client_subject
+from dme_portal.errors import InvalidToken
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -45,10 +54,23 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     operation_id="issueToken",
     response_model=TokenResponse,
     summary="Issue an access token",
-    responses=problem_responses(400, 401, 422),
+    responses={
+        **problem_responses(400, 401, 413, 422, 429),
+        429: {
+            **problem_responses(429)[429],
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds until the account or address may try again.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
+    },
 )
 async def token(
-    session: SessionDep,
+    request: Request,
+    response: Response,
+    db: DatabaseDep,
     settings: SettingsDep,
     clock: ClockDep,
     grant_type: Annotated[
@@ -83,8 +105,17 @@ async def token(
     `unsupported_grant_type`, `invalid_grant` and `unauthorized_client` are 400s;
     `invalid_client` is a 401 with `WWW-Authenticate: Basic`. Swagger UI's **Authorize**
     button uses this endpoint for both flows.
+
+    Tokens live at most 15 minutes (`expires_in`); ask again, or withdraw one early with
+    `POST /v1/auth/revoke`. Failed attempts are throttled per account (user name or client id,
+    known or not) and per client address: after 10 failures within a minute the account is
+    locked for 15 minutes, even against the right secret, and after 50 from one address that
+    address waits out the minute. Both answer 429 with `Retry-After` and `error: slow_down`.
     """
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     now = clock.now()
+    address = request.client.host if request.client else "unknown"
     if not grant_type and _is_json(content_type):
         raise auth_service.OAuthError(
             "invalid_request",
@@ -107,16 +138,93 @@ async def token(
                 "invalid_client", "client_id and client_secret are required.", status=401
             )
         access, lifetime = await auth_service.client_credentials(
-            session,
+            db,
             client_id=client_id,
             client_secret=client_secret,
-            settings=settings.auth,
+            address=address,
+            settings=settings,
             now=now,
         )
     else:
         if not username or password is None:
             raise auth_service.OAuthError("invalid_request", "username and password are required.")
         access, lifetime = await auth_service.password(
-            session, username=username, password=password, settings=settings.auth, now=now
+            db,
+            username=username,
+            password=password,
+            address=address,
+            settings=settings,
+            now=now,
         )
     return TokenResponse(access_token=access, expires_in=lifetime)
+
+
+@router.post(
+    "/revoke",
+    operation_id="revokeToken",
+    summary="Revoke an access token (RFC 7009)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Revoked, or nothing to revoke (an unknown, invalid or expired "
+            "token): the body is empty either way (RFC 7009 section 2.2).",
+            "content": None,
+        },
+        **problem_responses(400, 401, 413, 422, 429),
+    },
+)
+async def revoke(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    token: Annotated[
+        str | None, Form(max_length=8192, description="The access token to withdraw.")
+    ] = None,
+    token_type_hint: Annotated[
+        str | None,
+        Form(
+            max_length=100,
+            description="`access_token` (the only kind the hub issues); other hints are ignored.",
+        ),
+    ] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Withdraw an access token at once: from the next request on it gets 401 `invalid_token`.
+
+    Form-encoded `token` (and optionally `token_type_hint`). Who may revoke a token is who
+    holds it: send it alone (possession is the proof, as for any public client), or
+    authenticate as the token's own holder, with the machine client's credentials as HTTP
+    Basic or with a bearer token of the same subject. A token of another subject is refused
+    with 400 `unauthorized_client`. An unknown, invalid or expired token gets 200 too, so the
+    answer tells nothing about tokens (RFC 7009 section 2.2).
+    """
+    now = clock.now()
+    caller: str | None = None
+    basic = _basic_credentials(authorization)
+    if basic is not None:
+        client = await auth_service.authenticate_client(
+            db,
+            client_id=basic[0],
+            client_secret=basic[1],
+            address=request.client.host if request.client else "unknown",
+            limits=settings.limits,
+            now=now,
+        )
+        caller = client_subject(client.client_id)
+    elif authorization and authorization.lower().startswith("bearer "):
+        bearer = await authenticate_bearer(authorization[7:].strip(), settings, db, now)
+        caller = bearer.subject
+    if not token:
+        raise auth_service.OAuthError("invalid_request", "token is required.")
+    try:
+        verified = read_token(token, settings=settings.auth, now=now)
+    except InvalidToken:
+        verified = None
+    if verified is not None:
+        if caller is not None and caller != verified.principal.subject:
+            raise auth_service.OAuthError(
+                "unauthorized_client", "A caller may revoke only its own tokens."
+            )
+        await withdraw.revoke(db, token=verified, now=now)
+    return Response(status_code=200, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -33,7 +33,7 @@ EXAMPLES: dict[type[BaseModel], list[Json]] = {
             "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyOnZlbmRvci5o"
             "YXJib3IiLCJyb2xlIjoidmVuZG9yIn0.3q2Nf0P1cQ8tq2Y2m6T1m8tVt6n2n8bJr1cK9e1W3xA",
             "token_type": "Bearer",
-            "expires_in": 3600,
+            "expires_in": 900,
         }
     ],
     Health: [{"status": "ok"}],

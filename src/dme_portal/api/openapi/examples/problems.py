@@ -32,6 +32,14 @@ _LOOKUPS_THROTTLED = _problem(
     "At most 120 member lookups a minute per caller; retry in 17 s.",
     retry_after=17,
 )
+_BODY_TOO_LARGE = {
+    "type": "about:blank",
+    "title": "The request body is too large",
+    "detail": "The body is larger than the limit of 256 KiB (262144 bytes).",
+    "code": "request.too_large",
+    "errors": [{"field": "body", "message": "At most 262144 bytes.", "code": "request.too_large"}],
+    "limit_bytes": 262144,
+}
 _INVALID = "E9999 is not a DME HCPCS code known to the hub"
 _PHYSICIAN = (
     "is required to deny or modify for medical necessity: name the physician (`npi`, `name`) "
@@ -82,6 +90,13 @@ PROBLEMS: dict[int, Json] = {
         "precondition_required",
         "Send If-Match with the ETag of the request you reviewed.",
     ),
+    429: _problem(
+        "Too many failed attempts",
+        "oauth.slow_down",
+        "Too many failed attempts for this account; it is locked for a while.",
+        error="slow_down",
+        retry_after=840,
+    ),
     503: _problem("Service unavailable", "database_unavailable", "The database does not answer."),
 }
 _IDEMPOTENCY_REQUIRED = _problem(
@@ -110,6 +125,20 @@ PROBLEMS_BY_OPERATION: dict[tuple[str, int], Json] = {
         error="invalid_grant",
     ),
     ("issueToken", 401): _problem(
+        "The grant is not valid",
+        "oauth.invalid_client",
+        "Unknown client or wrong secret.",
+        error="invalid_client",
+    ),
+    ("issueToken", 413): _BODY_TOO_LARGE,
+    ("revokeToken", 413): _BODY_TOO_LARGE,
+    ("revokeToken", 400): _problem(
+        "The grant is not valid",
+        "oauth.unauthorized_client",
+        "A caller may revoke only its own tokens.",
+        error="unauthorized_client",
+    ),
+    ("revokeToken", 401): _problem(
         "The grant is not valid",
         "oauth.invalid_client",
         "Unknown client or wrong secret.",
