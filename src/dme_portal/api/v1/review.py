@@ -49,16 +49,7 @@ IfMatch = Annotated[
         "without it, 412 when the request changed since.",
     ),
 ]
-# Pending and downgrading do not insist (no 428), but honour the header when it is sent.
-OptionalIfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        max_length=200,
-        description='Optional. The request\'s ETag as you last read it (e.g. `"v3"`): when '
-        "sent and the request has changed since, 412 and nothing changes.",
-    ),
-]
+_MAX_CHANGE_ID = 2**63 - 1
 _ETAG = {"ETag": {"description": "The request's new version", "schema": {"type": "string"}}}
 
 
@@ -200,7 +191,8 @@ async def release(
     status_code=201,
     response_model=InformationRequestRead,
     dependencies=[Depends(require_json)],
-    responses=problem_responses(401, 403, 404, 409, 412, 415, 422),
+    openapi_extra=REQUIRES_IF_MATCH,
+    responses=problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
     summary="Pend the request: ask the vendor for information or documents",
 )
 async def request_information(
@@ -209,7 +201,7 @@ async def request_information(
     principal: Reviewer,
     session: SessionDep,
     clock: ClockDep,
-    if_match: OptionalIfMatch = None,
+    if_match: IfMatch = None,
 ) -> InformationRequestRead:
     """The request becomes `pended` and the vendor sees the question in
     `open_information_request`; the vendor's answer puts it back in review. Where the network's
@@ -265,7 +257,11 @@ async def decide(
     operation_id="downgradeUrgency",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
-    responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 412, 415, 422)},
+    openapi_extra=REQUIRES_IF_MATCH,
+    responses={
+        200: {"headers": _ETAG},
+        **problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
+    },
     summary="Downgrade an expedited request to standard, with a reason",
 )
 async def downgrade(
@@ -275,7 +271,7 @@ async def downgrade(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
-    if_match: OptionalIfMatch = None,
+    if_match: IfMatch = None,
 ) -> AuthorizationRequestRead:
     """The standard turnaround applies from receipt; the change is an event on the timeline."""
     now = clock.now()
@@ -314,6 +310,9 @@ async def changes(
     """Poll with the returned `next_cursor`; each change carries the request as it is now."""
     assert principal.network_id is not None
     after = int(cursor or 0)
+    if after > _MAX_CHANGE_ID:
+        # The change log's ids are 64-bit; a larger number is no cursor this API returned.
+        raise InvalidInput("cursor", "is not a cursor this API returned")
     rows = await review_repository.changes_since(session, principal.network_id, after, limit)
     now = clock.now()
     items = [

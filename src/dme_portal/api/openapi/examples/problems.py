@@ -71,7 +71,12 @@ PROBLEMS: dict[int, Json] = {
         "precondition_required",
         "Send If-Match with the ETag of the request you reviewed.",
     ),
-    503: _problem("Service unavailable", "database_unavailable", "The database does not answer."),
+    503: _problem(
+        "Service unavailable",
+        "service.unavailable",
+        "The service cannot reach its database right now; nothing was changed. "
+        "Try again in 2 seconds.",
+    ),
 }
 _IDEMPOTENCY_REQUIRED = _problem(
     "Idempotency-Key is required",
