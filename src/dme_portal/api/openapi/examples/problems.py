@@ -155,6 +155,17 @@ PROBLEMS_BY_OPERATION: dict[tuple[str, int], Json] = {
         "1 problem(s): fix the draft and publish again.",
     ),
     ("getEligibility", 404): _problem("Member not found", "member.not_found"),
+    ("saveRulesetDraft", 428): _problem(
+        "A precondition header is required",
+        "precondition_required",
+        'Send If-Match with the draft\'s ETag (e.g. "d3") to replace it, or If-None-Match: * '
+        "to save the first draft.",
+    ),
+    ("publishRuleset", 428): _problem(
+        "If-Match is required",
+        "precondition_required",
+        'Send If-Match with the ETag of the draft you mean to publish (e.g. "d3").',
+    ),
 }
 _NOT_FOUND_BY_PATH = (
     ("/attachments", _problem("Attachment not found", "attachment.not_found")),
