@@ -57,13 +57,13 @@ for _ in $(seq 1 100); do
 done
 
 cat > "$WORK/count.lua" << 'EOF'
-local counts = {}
+counts = {}
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) counts = {} end
 function response(status, headers, body)
   counts[status] = (counts[status] or 0) + 1
-  if status == 503 and headers["Retry-After"] == nil then
+  if status == 503 and headers["Retry-After"] == nil and headers["retry-after"] == nil then
     counts["503 without Retry-After"] = (counts["503 without Retry-After"] or 0) + 1
   end
 end
@@ -87,7 +87,7 @@ sleep $((DURATION / 3))
 START=$(date +%s.%N)
 pg pg_ctl -D "$WORK/data" -m fast -w -o "$PG_OPTS" restart > /dev/null
 echo "pg_ctl restart took $(python3 -c "import time; print(round(time.time() - $START, 2))") s"
-wait "$WRK_PID"
+wait "$WRK_PID" || echo "wrk exited with status $?"
 cat "$WORK/wrk.out"
 curl -sS -o /dev/null -w 'readyz after the restart: %{http_code}\n' "http://127.0.0.1:$API_PORT/readyz"
 if grep -Eq '^  500: ' "$WORK/wrk.out"; then
