@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from dme_portal.api.deps import SessionDep
 from dme_portal.auth.roles import Role
@@ -260,3 +261,24 @@ class TestIntegrityFallback:
         assert "IntegrityError" in caplog.text
         assert secret_name not in caplog.text
         assert secret_name not in r.text
+
+
+class TestPoolExhausted:
+    """No free connection in the pool within its timeout is a 503 too (QueuePool TimeoutError)."""
+
+    async def test_request_waiting_past_the_pool_timeout_is_503(
+        self, settings: Settings, database_url: str, world: World
+    ) -> None:
+        engine = create_async_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.05)
+        db = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+        app = create_app(settings, clock=FrozenClock(NOW), database=db)
+        vendor = auth_headers(settings, world.principal(Role.VENDOR))
+        try:
+            async with engine.connect() as held, await _asgi(app) as c:
+                # The only connection is taken for the whole call: the request cannot get one.
+                assert held.closed is False
+                _assert_unavailable(await c.get(REQUESTS_URL, headers=vendor))
+            async with await _asgi(app) as c:
+                assert (await c.get(REQUESTS_URL, headers=vendor)).status_code == 200
+        finally:
+            await engine.dispose()
