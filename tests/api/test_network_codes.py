@@ -54,9 +54,13 @@ class TestPaths:
     ) -> None:
         admin = auth_headers(settings, world.principal(Role.NETWORK_ADMIN))
         base = f"/v1/networks/{world.network_a.code}/ruleset"
-        saved = await client.put(f"{base}/draft", json={"document": choc_like()}, headers=admin)
+        saved = await client.put(
+            f"{base}/draft", json={"document": choc_like()}, headers={**admin, "If-None-Match": "*"}
+        )
         assert saved.status_code == 200, saved.text
-        published = await client.post(f"{base}/publish", headers=admin)
+        published = await client.post(
+            f"{base}/publish", headers={**admin, "If-Match": saved.headers["ETag"]}
+        )
         assert published.status_code == 201, published.text
         assert published.json()["network_id"] == str(world.network_a.id)
 

@@ -264,6 +264,7 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         settings,
         E("change", "authorization_request", a),
     )
+    etag = (await client.get(url, headers=auth_headers(settings, reviewer))).headers["ETag"]
     await w.call(
         "requestInformation",
         "POST",
@@ -272,6 +273,7 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         settings,
         E("create", "information_request", a),
         status=201,
+        headers={"If-Match": etag},
         json={"message": "Please send the seating evaluation."},
     )
     await w.call(
@@ -318,6 +320,10 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         "/v1/authorization-requests", json=urgent, headers=auth_headers(settings, vendor)
     )
     uid = r.json()["id"]
+    read = await client.get(
+        f"/v1/authorization-requests/{uid}", headers=auth_headers(settings, reviewer)
+    )
+    etag = read.headers["ETag"]
     await w.call(
         "downgradeUrgency",
         "POST",
@@ -325,6 +331,7 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         reviewer,
         settings,
         E("change", "authorization_request", a),
+        headers={"If-Match": etag},
         json={"urgency": "standard", "reason": "No risk to life or function."},
     )
     etag = (

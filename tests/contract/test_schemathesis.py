@@ -102,6 +102,13 @@ _REAL: RealData | None = None
 
 _SUBMIT_LABEL = "POST /v1/authorization-requests"
 _CANCEL_LABEL = "POST /v1/authorization-requests/{request_id}/cancel"
+# Updates of a request that need its current ETag in If-Match (issue 15: every update).
+_IF_MATCH_LABELS = {
+    _CANCEL_LABEL,
+    "POST /v1/review/requests/{request_id}/decision",
+    "POST /v1/review/requests/{request_id}/information-requests",
+    "POST /v1/review/requests/{request_id}/urgency",
+}
 # Placeholders the hooks draw and `_as_a_client_would` replaces just before the call (Hypothesis
 # draws must not depend on the database): a new Idempotency-Key, as a client makes one per
 # intended request, and the ETag of the request read just before the cancel.
@@ -143,7 +150,7 @@ def flatmap_headers(context: HookContext, headers: Any) -> st.SearchStrategy[Any
         return st.just(headers)
     if operation.label == _SUBMIT_LABEL:
         return _sometimes(headers, [{**headers, "Idempotency-Key": FRESH_KEY}])
-    if operation.label == _CANCEL_LABEL:
+    if operation.label in _IF_MATCH_LABELS:
         return _sometimes(headers, [{**headers, "If-Match": CURRENT_ETAG}])
     return st.just(headers)
 
@@ -299,7 +306,9 @@ def _as_a_client_would(
         return
     if case.headers.get("Idempotency-Key") == FRESH_KEY:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
-    if case.headers.get("If-Match") == CURRENT_ETAG and case.path_parameters:
+    if case.headers.get("If-Match") == CURRENT_ETAG and "request_id" in (
+        case.path_parameters or {}
+    ):
         request_id = case.path_parameters["request_id"]
         read = http.get(f"{base_url}/v1/authorization-requests/{request_id}", headers=headers)
         if read.status_code == 200:

@@ -51,6 +51,7 @@ from fixtures.factories import (
     assert_problem,
     auth_headers_at,
     cancel,
+    if_match,
     line_body,
     make_world,
     request_body,
@@ -150,7 +151,7 @@ class Desk:
         r = await self.client.post(
             f"/v1/review/requests/{request_id}/information-requests",
             json={"message": "Which side?"},
-            headers=self.reviewer(request_id),
+            headers=await if_match(self.client, self.reviewer(request_id), request_id),
         )
         assert r.status_code == 201, r.text
 

@@ -74,6 +74,12 @@ class Scenario:
         assert r.status_code in (200, 201), r.text
         return dict(r.json())
 
+    async def etag_of(self, request_id: str) -> dict[str, str]:
+        """``If-Match`` with the request's ETag as the plan admin reads it now."""
+        r = await self.client.get(f"{REQUESTS}/{request_id}", headers=self.headers(Role.PLAN_ADMIN))
+        assert r.status_code == 200, r.text
+        return {"If-Match": r.headers["ETag"]}
+
     async def read(self, name: str) -> dict[str, Any]:
         r = await self.client.get(
             f"{REQUESTS}/{self.ids[name]}", headers=self.headers(Role.PLAN_ADMIN)
@@ -123,7 +129,13 @@ async def scenario(
     assert decided["sla_state"] == "missed"
     r3 = await s.submit("R3", 0, a)
     ask = {"json": {"message": "Which side?"}}
-    await s.post(1, f"/v1/review/requests/{r3}/information-requests", Role.REVIEWER, **ask)
+    await s.post(
+        1,
+        f"/v1/review/requests/{r3}/information-requests",
+        Role.REVIEWER,
+        headers=await s.etag_of(r3),
+        **ask,
+    )
     await s.submit("R4", 10, a, urgency="expedited", expedited_reason="Pressure injury risk.")
     await worker.sweep(database, now=NOW + timedelta(hours=40))
     await s.submit("R5", 50, b)
@@ -131,7 +143,14 @@ async def scenario(
     s.clock.set(NOW + timedelta(hours=2))
     assert (await cancel(s.client, s.headers(Role.VENDOR), r6, json={})).status_code == 200
     r7 = await s.submit("R7", 1, b)
-    await s.post(2, f"/v1/review/requests/{r7}/information-requests", Role.REVIEWER, b, **ask)
+    await s.post(
+        2,
+        f"/v1/review/requests/{r7}/information-requests",
+        Role.REVIEWER,
+        b,
+        headers=await s.etag_of(r7),
+        **ask,
+    )
     yield s
     await s.withdraw_open()
 

@@ -7,7 +7,7 @@ import httpx
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
-from fixtures.factories import World, auth_headers, request_body
+from fixtures.factories import World, auth_headers, if_match, request_body
 from fixtures.rules import no_csags, publish
 
 URL = "/v1/authorization-requests"
@@ -28,7 +28,7 @@ async def test_pended_for_lmn_uploaded_then_approved(
             "message": "Please send a letter of medical necessity for the wheelchair.",
             "documents_requested": ["letter_of_medical_necessity"],
         },
-        headers=reviewer,
+        headers=await if_match(client, reviewer, request_id),
     )
     assert r.status_code == 201, r.text
     read = (await client.get(f"{URL}/{request_id}", headers=vendor)).json()

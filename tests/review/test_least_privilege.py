@@ -20,7 +20,7 @@ from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.submissions.models import RequestLine
 from fixtures.documents import pdf_bytes
-from fixtures.factories import World, auth_headers, request_body
+from fixtures.factories import World, auth_headers, if_match, request_body
 
 URL = "/v1/authorization-requests"
 DIAGNOSES = ["G80.0", "Q05.9"]
@@ -106,7 +106,7 @@ class TestCoordinatorStatusView:
         r = await client.post(
             f"/v1/review/requests/{body['id']}/information-requests",
             json=ASK,
-            headers=h(settings, world, Role.REVIEWER),
+            headers=await if_match(client, h(settings, world, Role.REVIEWER), body["id"]),
         )
         assert r.status_code == 201, r.text
         org = world.plan if scope == "plan" else world.network_a
@@ -155,7 +155,7 @@ class TestCoordinatorStatusView:
         await client.post(
             f"/v1/review/requests/{body['id']}/information-requests",
             json=ASK,
-            headers=h(settings, world, Role.REVIEWER),
+            headers=await if_match(client, h(settings, world, Role.REVIEWER), body["id"]),
         )
         await client.post(
             f"{URL}/{body['id']}/information-responses",

@@ -19,7 +19,7 @@ from dme_portal.db.session import unit_of_work
 from dme_portal.members.age import age_on
 from dme_portal.members.models import Enrollment, Member
 from dme_portal.sla.clock import FrozenClock
-from fixtures.factories import NOW, World, auth_headers_at, request_body, unique_cin
+from fixtures.factories import NOW, World, auth_headers_at, if_match, request_body, unique_cin
 from fixtures.rules import no_csags, publish
 
 URL = "/v1/authorization-requests"
@@ -57,7 +57,7 @@ async def pend(
     r = await client.post(
         f"/v1/review/requests/{request_id}/information-requests",
         json=body,
-        headers=h(settings, world, clock, Role.REVIEWER),
+        headers=await if_match(client, h(settings, world, clock, Role.REVIEWER), request_id),
     )
     assert r.status_code == 201, r.text
     return dict(r.json())

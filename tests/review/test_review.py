@@ -17,7 +17,7 @@ from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.sla.clock import FrozenClock
 from dme_portal.submissions.models import RequestEvent
-from fixtures.factories import NOW, World, auth_headers, auth_headers_at, request_body
+from fixtures.factories import NOW, World, auth_headers, auth_headers_at, if_match, request_body
 
 URL = "/v1/authorization-requests"
 
@@ -273,7 +273,7 @@ class TestInformationRequests:
                 "message": "Please send the LMN.",
                 "documents_requested": ["letter_of_medical_necessity"],
             },
-            headers=reviewer,
+            headers=await if_match(client, reviewer, body["id"]),
         )
         assert r.status_code == 201, r.text
         read = await client.get(f"{URL}/{body['id']}", headers=h(settings, world, Role.VENDOR))
@@ -311,7 +311,7 @@ class TestInformationRequests:
         await client.post(
             f"/v1/review/requests/{body['id']}/information-requests",
             json={"message": "?"},
-            headers=h(settings, world, Role.REVIEWER),
+            headers=await if_match(client, h(settings, world, Role.REVIEWER), body["id"]),
         )
         r = await client.post(
             f"{URL}/{body['id']}/information-responses",

@@ -11,6 +11,7 @@ import pytest
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
+from fixtures.drafts import publish_draft, save_draft
 from fixtures.factories import NOW, World, auth_headers, request_body
 from fixtures.rules import choc_like, no_csags, publish
 
@@ -29,13 +30,15 @@ class TestDraftAndPublish:
     ) -> None:
         admin = h(settings, world, Role.NETWORK_ADMIN)
         r = await client.put(
-            f"{base(world)}/ruleset/draft", json={"document": no_csags()}, headers=admin
+            f"{base(world)}/ruleset/draft",
+            json={"document": no_csags()},
+            headers={**admin, "If-None-Match": "*"},
         )
         assert r.status_code == 200, r.text
         etag = r.headers["ETag"]
         r = await client.post(f"{base(world)}/ruleset/draft/validate", headers=admin)
         assert r.json() == {"valid": True, "errors": []}
-        r = await client.post(f"{base(world)}/ruleset/publish", headers=admin)
+        r = await client.post(f"{base(world)}/ruleset/publish", headers={**admin, "If-Match": etag})
         assert r.status_code == 201
         assert r.json()["version"] == 1
         assert r.json()["published_by"] == "user:test-network_admin"
@@ -46,7 +49,9 @@ class TestDraftAndPublish:
             headers={**admin, "If-Match": etag},
         )
         assert r.status_code == 200
-        r = await client.post(f"{base(world)}/ruleset/publish", headers=admin)
+        r = await client.post(
+            f"{base(world)}/ruleset/publish", headers={**admin, "If-Match": r.headers["ETag"]}
+        )
         assert r.json()["version"] == 2
 
         reader = h(settings, world, Role.REVIEWER)
@@ -66,10 +71,8 @@ class TestDraftAndPublish:
         self, client: httpx.AsyncClient, world: World, settings: Settings
     ) -> None:
         admin = h(settings, world, Role.NETWORK_ADMIN)
-        await client.put(f"{base(world)}/ruleset/draft", json={"document": {}}, headers=admin)
-        r = await client.put(
-            f"{base(world)}/ruleset/draft", json={"document": {"description": "v2"}}, headers=admin
-        )
+        await save_draft(client, base(world), admin, {})
+        r = await save_draft(client, base(world), admin, {"description": "v2"})
         assert r.headers["ETag"] == '"d2"'
         r = await client.put(
             f"{base(world)}/ruleset/draft",
@@ -92,13 +95,13 @@ class TestDraftAndPublish:
                 "items": [{"hcpcs": "L1960", "max_units_per_month": 1, "max_period_days": 90}],
             }
         ]
-        r = await client.put(f"{base(world)}/ruleset/draft", json={"document": bad}, headers=admin)
+        r = await save_draft(client, base(world), admin, bad)
         assert r.status_code == 200
         r = await client.post(f"{base(world)}/ruleset/draft/validate", headers=admin)
         fields = {e["field"] for e in r.json()["errors"]}
         assert r.json()["valid"] is False
         assert {"no_authorization[0]", "csags[0].diagnosis_prefixes[0]"} <= fields
-        r = await client.post(f"{base(world)}/ruleset/publish", headers=admin)
+        r = await publish_draft(client, base(world), admin)
         assert r.status_code == 409
         assert r.json()["code"] == "ruleset.draft_invalid"
         r = await client.get(f"{base(world)}/ruleset/versions", headers=admin)
@@ -108,11 +111,7 @@ class TestDraftAndPublish:
         self, client: httpx.AsyncClient, world: World, settings: Settings
     ) -> None:
         admin = h(settings, world, Role.NETWORK_ADMIN)
-        await client.put(
-            f"{base(world)}/ruleset/draft",
-            json={"document": {"durations": {"default_days": "ninety"}}},
-            headers=admin,
-        )
+        await save_draft(client, base(world), admin, {"durations": {"default_days": "ninety"}})
         r = await client.post(f"{base(world)}/ruleset/draft/validate", headers=admin)
         assert "durations.default_days" in {e["field"] for e in r.json()["errors"]}
 

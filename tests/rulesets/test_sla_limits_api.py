@@ -12,6 +12,7 @@ from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.networks.models import HealthPlan
+from fixtures.drafts import publish_draft, save_draft
 from fixtures.factories import World, auth_headers
 from fixtures.rules import no_csags, publish
 
@@ -41,13 +42,11 @@ async def check(
     client: httpx.AsyncClient, world: World, admin: dict[str, str], document: dict[str, Any]
 ) -> tuple[dict[str, Any], httpx.Response]:
     """Save the draft, validate it and try to publish it."""
-    saved = await client.put(
-        f"{base(world)}/ruleset/draft", json={"document": document}, headers=admin
-    )
+    saved = await save_draft(client, base(world), admin, document)
     assert saved.status_code == 200, saved.text  # a draft is kept even when not lawful
     validated = await client.post(f"{base(world)}/ruleset/draft/validate", headers=admin)
     assert validated.status_code == 200, validated.text
-    published = await client.post(f"{base(world)}/ruleset/publish", headers=admin)
+    published = await publish_draft(client, base(world), admin)
     return validated.json(), published
 
 

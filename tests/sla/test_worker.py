@@ -17,7 +17,7 @@ from dme_portal.db.session import unit_of_work
 from dme_portal.sla import worker
 from dme_portal.sla.clock import FrozenClock
 from dme_portal.submissions.models import Escalation, RequestEvent
-from fixtures.factories import NOW, World, auth_headers, auth_headers_at, request_body
+from fixtures.factories import NOW, World, auth_headers, auth_headers_at, if_match, request_body
 from fixtures.rules import no_csags, publish
 
 URL = "/v1/authorization-requests"
@@ -133,7 +133,7 @@ class TestPause:
         r = await client.post(
             f"/v1/review/requests/{request_id}/information-requests",
             json={"message": "Which side?"},
-            headers=reviewer,
+            headers=await if_match(client, reviewer, request_id),
         )
         assert r.status_code == 201
         clock.set(NOW + timedelta(hours=30))
@@ -197,7 +197,7 @@ class TestPause:
         await client.post(
             f"/v1/review/requests/{body['id']}/information-requests",
             json={"message": "?"},
-            headers=reviewer,
+            headers=await if_match(client, reviewer, body["id"]),
         )
         late = NOW + timedelta(days=5)
         await worker.sweep(database, now=late)
@@ -245,7 +245,7 @@ class TestExpedited:
         r = await client.post(
             f"/v1/review/requests/{body['id']}/urgency",
             json={"urgency": "standard", "reason": "No risk to life or function."},
-            headers=reviewer,
+            headers=await if_match(client, reviewer, body["id"]),
         )
         assert r.status_code == 200, r.text
         assert r.json()["urgency"] == "standard"
@@ -254,13 +254,13 @@ class TestExpedited:
         again = await client.post(
             f"/v1/review/requests/{body['id']}/urgency",
             json={"urgency": "standard", "reason": "x"},
-            headers=reviewer,
+            headers=await if_match(client, reviewer, body["id"]),
         )
         assert again.status_code == 409
         vendor = await client.post(
             f"/v1/review/requests/{body['id']}/urgency",
             json={"urgency": "standard", "reason": "x"},
-            headers=auth_headers(settings, world.principal(Role.VENDOR)),
+            headers={**auth_headers(settings, world.principal(Role.VENDOR)), "If-Match": "*"},
         )
         assert vendor.status_code == 403
 

@@ -273,13 +273,17 @@ class TestWaiverValidation:
         next(c for c in document["csags"] if c["id"] == "t1d-supplies")["documents_waived"] = True
         admin = auth_headers(settings, world.principal(Role.NETWORK_ADMIN))
         base = f"/v1/networks/{world.network_a.id}/ruleset"
-        saved = await client.put(f"{base}/draft", json={"document": document}, headers=admin)
+        saved = await client.put(
+            f"{base}/draft", json={"document": document}, headers={**admin, "If-None-Match": "*"}
+        )
         assert saved.status_code == 200, saved.text
         r = await client.post(f"{base}/draft/validate", headers=admin)
         assert r.json()["valid"] is False
         fields = [e["field"] for e in r.json()["errors"]]
         assert any(f.endswith(".documents_waived") for f in fields), r.json()
-        published = await client.post(f"{base}/publish", headers=admin)
+        published = await client.post(
+            f"{base}/publish", headers={**admin, "If-Match": saved.headers["ETag"]}
+        )
         assert_problem(published, 409, code="ruleset.draft_invalid")
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from dme_portal.api.deps import get_database
-from dme_portal.api.problem import problem_responses
+from dme_portal.api.problem import problem_responses, unavailable_response
 from dme_portal.db.engine import Database
 
 router = APIRouter(tags=["health"])
@@ -37,21 +37,13 @@ async def healthz() -> Health:
     responses=problem_responses(503),
     summary="The database answers",
 )
-async def readyz(db: Database = Depends(get_database)) -> Health | JSONResponse:
-    """200 when the database answers a query; 503 otherwise (take the process out of rotation)."""
+async def readyz(request: Request, db: Database = Depends(get_database)) -> Health | JSONResponse:
+    """200 when the database answers a query; 503 with `Retry-After` otherwise (take the
+    process out of rotation)."""
     try:
         async with db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception:
-        return JSONResponse(
-            {
-                "type": "about:blank",
-                "title": "Service unavailable",
-                "status": 503,
-                "code": "database_unavailable",
-                "detail": "The database does not answer.",
-            },
-            status_code=503,
-            media_type="application/problem+json",
-        )
+        # Whatever the cause (down, refusing connections, pool exhausted), not ready.
+        return unavailable_response(request)
     return Health()

@@ -7,13 +7,16 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dme_portal.api import hints
+from dme_portal.db.faults import Fault, classify
 from dme_portal.errors import DomainError, field_path
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -188,11 +191,67 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# How long a client should wait before trying again after a 503 (the database is restarting,
+# failing over or out of connections: seconds, not minutes).
+UNAVAILABLE_RETRY_AFTER = 2
+
+
+def unavailable_response(request: Request) -> JSONResponse:
+    """The 503 for a database that does not answer; nothing was changed."""
+    return problem_response(
+        request,
+        status=503,
+        code="service.unavailable",
+        title="Service unavailable",
+        detail="The service cannot reach its database right now; nothing was changed. "
+        f"Try again in {UNAVAILABLE_RETRY_AFTER} seconds.",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    fault = classify(exc)
+    # Only the exception's class and SQLSTATE: its text may carry bound parameters (PHI).
+    state = next(
+        (getattr(e, "sqlstate", None) for e in (exc, getattr(exc, "orig", None)) if e), None
+    )
+    if fault is Fault.UNAVAILABLE:
+        log.warning(
+            "database unavailable on %s %s: %s (sqlstate %s)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            state,
+        )
+        return unavailable_response(request)
+    if fault is Fault.CONFLICT:
+        log.warning(
+            "write conflict on %s %s: %s (sqlstate %s)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            state,
+        )
+        return problem_response(
+            request,
+            status=409,
+            code="conflict.retry",
+            title="Conflict with a concurrent change",
+            detail="Another request changed the same data at the same time and this one was "
+            "undone; nothing was changed. Read the resource again and retry.",
+            headers={"Retry-After": "1"},
+        )
+    return await _on_unexpected(request, exc)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error, expected or not, a problem detail."""
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    # Database faults: 503 when it is unavailable, 409 when two writers collided, else 500.
+    for kind in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        app.add_exception_handler(kind, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -206,7 +265,9 @@ _DESCRIPTIONS = {
     413: "The body or an uploaded file is larger than allowed; `errors` names the field",
     415: "The body must be application/json",
     422: "The request is not valid; `errors` names each field",
+    428: "A required If-Match (or Idempotency-Key) header is missing",
     429: "Too many requests or failed attempts; wait `Retry-After` seconds",
+    503: "The database is unavailable; retry after `Retry-After` seconds",
 }
 
 

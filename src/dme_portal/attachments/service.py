@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from dme_portal.attachments import repository, sniff
 from dme_portal.attachments.exceptions import (
@@ -228,6 +229,10 @@ async def upload(
         to_status=None,
         data={"attachment_id": str(attachment.id), "document_type": document_type.value},
     )
+    # A new document changes what a reviewer would decide on: the request's version (its ETag)
+    # moves on, so a decision made on the view before the document is a 412 (issue 15, 8).
+    request.updated_at = now
+    flag_modified(request, "updated_at")
     await session.flush()
     await documents.documents_arrived(session, request, attachment=attachment, now=now)
     return attachment

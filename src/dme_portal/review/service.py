@@ -46,9 +46,18 @@ from dme_portal.submissions.service import authorization_number, etag_of, waitin
 OPEN = (RequestStatus.IN_REVIEW, RequestStatus.PENDED)
 
 
+# Claim and release lock the request for a reviewer and the vendor's answer arrives on the
+# vendor's own schedule (it is guarded by its Idempotency-Key): none of them acts on a view.
+_NO_VIEW = "*"
+
+
 async def _locked(
     session: AsyncSession, principal: Principal, request_id: uuid.UUID, if_match: str | None
 ) -> AuthorizationRequest:
+    # Every judgement a reviewer makes is made on a view: If-Match says which (DESIGN: "Updates
+    # take If-Match"), so a document or answer that arrived since makes it a 412.
+    if if_match is None:
+        raise PreconditionRequired("Send If-Match with the ETag of the request you reviewed.")
     request = await repository.get_readable(session, principal, request_id, for_update=True)
     if request is None:
         raise RequestNotFound()
@@ -85,7 +94,7 @@ async def claim(
     session: AsyncSession, *, principal: Principal, request_id: uuid.UUID, now: datetime
 ) -> AuthorizationRequest:
     """Take a request from the queue; claiming it again is a no-op, another's claim a 409."""
-    request = await _locked(session, principal, request_id, None)
+    request = await _locked(session, principal, request_id, _NO_VIEW)
     if request.status not in OPEN:
         raise AlreadyDecided()
     if request.assigned_to == principal.subject:
@@ -104,7 +113,7 @@ async def release(
     session: AsyncSession, *, principal: Principal, request_id: uuid.UUID, now: datetime
 ) -> AuthorizationRequest:
     """Give a claimed request back to the queue (its holder or a medical director)."""
-    request = await _locked(session, principal, request_id, None)
+    request = await _locked(session, principal, request_id, _NO_VIEW)
     if request.assigned_to is None:
         return request
     if request.assigned_to != principal.subject and principal.role is not Role.MEDICAL_DIRECTOR:
@@ -181,7 +190,7 @@ async def respond(
     now: datetime,
 ) -> InformationRequest:
     """The vendor answers the open information request; the request returns to review."""
-    request = await _locked(session, principal, request_id, None)
+    request = await _locked(session, principal, request_id, _NO_VIEW)
     if request.status is not RequestStatus.PENDED:
         raise NotInReview("The network has not asked for information.", extra={})
     asked = (
@@ -278,8 +287,6 @@ async def decide(
     now: datetime,
 ) -> AuthorizationRequest:
     """Decide every open line; one decision wins, a stale If-Match gets 412."""
-    if if_match is None:
-        raise PreconditionRequired("Send If-Match with the ETag of the request you reviewed.")
     request = await _locked(session, principal, request_id, if_match)
     if request.status not in OPEN:
         raise AlreadyDecided(f"The request is {request.status.value}.")

@@ -1,6 +1,8 @@
 """Errors of the ruleset use cases."""
 
-from dme_portal.errors import Conflict, NotFound
+from typing import Any
+
+from dme_portal.errors import Conflict, NotFound, PreconditionRequired
 
 
 class NetworkNotFound(NotFound):
@@ -26,3 +28,18 @@ class AssignmentNotFound(NotFound):
 class AssignmentEnded(Conflict):
     code = "csag_assignment.ended"
     title = "The assignment has already ended"
+
+
+class ConcurrentChange(Conflict):
+    """Another admin saved or published the same network's rules at the same moment."""
+
+    code = "ruleset.concurrent_change"
+    title = "Changed by a concurrent request"
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": "1"})
+        super().__init__(detail, **kwargs)
+
+
+class DraftPreconditionRequired(PreconditionRequired):
+    title = "A precondition header is required"

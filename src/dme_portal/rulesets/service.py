@@ -8,7 +8,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import OrgKind, Role
@@ -16,6 +18,7 @@ from dme_portal.errors import (
     Forbidden,
     InvalidInput,
     PreconditionFailed,
+    PreconditionRequired,
     etag_matches,
     field_path,
 )
@@ -31,7 +34,9 @@ from dme_portal.rulesets.diff import diff as diff_documents
 from dme_portal.rulesets.exceptions import (
     AssignmentEnded,
     AssignmentNotFound,
+    ConcurrentChange,
     DraftInvalid,
+    DraftPreconditionRequired,
     NetworkNotFound,
     RulesetNotFound,
 )
@@ -121,24 +126,48 @@ async def save_draft(
     network_id: uuid.UUID,
     document: dict[str, Any],
     if_match: str | None,
+    if_none_match: str | None = None,
     now: datetime,
 ) -> RulesetDraft:
-    """Create or replace the draft (kept even if not yet valid)."""
+    """Create or replace the draft (kept even if not yet valid).
+
+    Replacing needs ``If-Match`` with the draft's ETag; the first save, when there is no draft
+    yet, needs ``If-None-Match: *`` (RFC 9110 13.1.2) so that it cannot overwrite a draft
+    someone else saved meanwhile.
+    """
     network = await administered_network(session, principal, network_id)
+    if if_match is None and if_none_match is None:
+        raise DraftPreconditionRequired(
+            'Send If-Match with the draft\'s ETag (e.g. "d3") to replace it, or '
+            "If-None-Match: * to save the first draft."
+        )
     found = await repository.get_draft(session, network.id)
     if found is None:
+        if if_none_match is None or if_none_match.strip() != "*":
+            raise PreconditionFailed(
+                "There is no draft yet: send If-None-Match: * to save the first one."
+            )
         found = RulesetDraft(
             network_id=network.id, document=document, updated_at=now, updated_by=principal.subject
         )
         session.add(found)
     else:
-        if not etag_matches(if_match, f'"d{found.revision}"'):
-            raise PreconditionFailed(f'The draft is now at "d{found.revision}".')
+        etag = f'"d{found.revision}"'
+        if if_match is None or not etag_matches(if_match, etag):
+            raise PreconditionFailed(f"The draft is now at {etag}: read it and send If-Match.")
         found.document = document
         found.updated_at = now
         found.updated_by = principal.subject
     session.add(_event(network.id, principal, "ruleset_draft_saved", now))
-    await session.flush()
+    try:
+        await session.flush()
+    except (IntegrityError, StaleDataError) as exc:
+        # Two saves passed their checks at once; the other one won. The draft is now the
+        # other admin's: read it again before saving.
+        raise ConcurrentChange(
+            "Another save of this draft happened at the same time and won; nothing was "
+            "saved. Read the draft again (GET .../ruleset/draft) and retry with its ETag."
+        ) from exc
     return found
 
 
@@ -199,13 +228,28 @@ async def validate_draft(
 
 
 async def publish(
-    session: AsyncSession, *, principal: Principal, network_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    network_id: uuid.UUID,
+    if_match: str | None,
+    now: datetime,
 ) -> RulesetVersion:
-    """Publish the draft as a new immutable version; earlier versions stay readable."""
+    """Publish the draft as a new immutable version; earlier versions stay readable.
+
+    ``if_match`` must name the draft as the admin last read it, so that what is published is
+    what was reviewed, not a save made in between.
+    """
     network = await administered_network(session, principal, network_id)
+    if if_match is None:
+        raise PreconditionRequired(
+            'Send If-Match with the ETag of the draft you mean to publish (e.g. "d3").'
+        )
     found = await repository.get_draft(session, network.id)
     if found is None:
         raise RulesetNotFound("There is no draft to publish.")
+    if not etag_matches(if_match, f'"d{found.revision}"'):
+        raise PreconditionFailed(f'The draft is now at "d{found.revision}": read it again.')
     issues = validate_document(
         found.document, hsc_1367_01_applies=await _hsc_1367_01_applies(session, network)
     )
@@ -225,7 +269,14 @@ async def publish(
     )
     session.add(published)
     session.add(_event(network.id, principal, "ruleset_published", now, version=number))
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Another publish took the same version number (unique network_id, version) first.
+        raise ConcurrentChange(
+            f"Another publish of this network's rules took version {number} at the same time; "
+            "nothing was published. Read the versions and the draft again, then retry."
+        ) from exc
     return published
 
 

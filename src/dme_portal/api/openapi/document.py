@@ -46,8 +46,14 @@ rest through the same API.
   is a 404, never a 403, so that its existence does not leak.
 - **Idempotency**: creating POSTs need an `Idempotency-Key` header (428 without). A retry with
   the same key and body returns the first answer with `Idempotent-Replayed: true`.
-- **Concurrency**: responses carry an `ETag`; cancelling and deciding need `If-Match`
-  (428 without, 412 when someone changed the request since you read it).
+- **Concurrency**: responses carry an `ETag`; every update needs `If-Match` (cancelling,
+  pending, downgrading, deciding, publishing a ruleset; 428 without, 412 when someone changed
+  the resource since you read it, a document attached since included). The first save of a
+  network's draft ruleset sends `If-None-Match: *` instead. Two writes that collide give the
+  loser a 409 with `Retry-After`: read again and retry.
+- **Availability**: while the database is unavailable (a restart, a failover, no free
+  connection) every operation that needs it answers 503 `service.unavailable` with
+  `Retry-After` (seconds); nothing was changed, and the request may be sent again.
 - **Lists** are cursor-paginated: pass `next_cursor` back as `cursor`; null means the end.
 - **Times** are UTC ISO 8601 date-times (`2026-11-02T15:00:00Z`); dates are `YYYY-MM-DD`.
 - **Codes**: HCPCS Level II (`L1960`, `E1161`) and billable ICD-10-CM (`G80.1`, `E10.9`);
@@ -205,6 +211,7 @@ def build(app: FastAPI) -> dict[str, Any]:
                     operation["operationId"], path, int(status)
                 )
                 content[PROBLEM_MEDIA_TYPE] = media
+        _document_unavailable(path, operation)
         # Say so explicitly where no token is needed (the token endpoint, health probes).
         operation.setdefault("security", [])
         _name_examples(operation)
@@ -214,6 +221,28 @@ def build(app: FastAPI) -> dict[str, Any]:
     enums.describe(schemas)
     examples.attach(schemas)
     return document
+
+
+def _document_unavailable(path: str, operation: dict[str, Any]) -> None:
+    """Every operation that touches the database may answer 503 with Retry-After."""
+    if operation["operationId"] == "getLiveness":
+        return
+    response = operation.setdefault("responses", {}).setdefault(
+        "503",
+        {
+            "description": "The database is unavailable; retry after `Retry-After` seconds",
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": examples.problem_example(operation["operationId"], path, 503),
+                }
+            },
+        },
+    )
+    response.setdefault("headers", {})["Retry-After"] = {
+        "description": "Seconds to wait before sending the request again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
 
 
 def _name_examples(operation: dict[str, Any]) -> None:

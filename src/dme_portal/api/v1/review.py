@@ -51,16 +51,7 @@ IfMatch = Annotated[
         "without it, 412 when the request changed since.",
     ),
 ]
-# Pending and downgrading do not insist (no 428), but honour the header when it is sent.
-OptionalIfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        max_length=200,
-        description='Optional. The request\'s ETag as you last read it (e.g. `"v3"`): when '
-        "sent and the request has changed since, 412 and nothing changes.",
-    ),
-]
+_MAX_CHANGE_ID = 2**63 - 1
 _ETAG = {"ETag": {"description": "The request's new version", "schema": {"type": "string"}}}
 
 
@@ -226,7 +217,8 @@ async def release(
     status_code=201,
     response_model=InformationRequestRead,
     dependencies=[Depends(require_json)],
-    responses=problem_responses(401, 403, 404, 409, 412, 415, 422),
+    openapi_extra=REQUIRES_IF_MATCH,
+    responses=problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
     summary="Pend the request: ask the vendor for information or documents",
 )
 async def request_information(
@@ -236,7 +228,7 @@ async def request_information(
     session: SessionDep,
     clock: ClockDep,
     access: AccessLogDep,
-    if_match: OptionalIfMatch = None,
+    if_match: IfMatch = None,
 ) -> InformationRequestRead:
     """The request becomes `pended` and the vendor sees the question in
     `open_information_request`; the vendor's answer puts it back in review. Where the network's
@@ -305,7 +297,11 @@ async def decide(
     operation_id="downgradeUrgency",
     response_model=AuthorizationRequestRead,
     dependencies=[Depends(require_json)],
-    responses={200: {"headers": _ETAG}, **problem_responses(401, 403, 404, 409, 412, 415, 422)},
+    openapi_extra=REQUIRES_IF_MATCH,
+    responses={
+        200: {"headers": _ETAG},
+        **problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
+    },
     summary="Downgrade an expedited request to standard, with a reason",
 )
 async def downgrade(
@@ -316,7 +312,7 @@ async def downgrade(
     clock: ClockDep,
     response: Response,
     access: AccessLogDep,
-    if_match: OptionalIfMatch = None,
+    if_match: IfMatch = None,
 ) -> AuthorizationRequestRead:
     """The standard turnaround applies from receipt; the change is an event on the timeline."""
     now = clock.now()
@@ -357,6 +353,9 @@ async def changes(
     """Poll with the returned `next_cursor`; each change carries the request as it is now."""
     assert principal.network_id is not None
     after = int(cursor or 0)
+    if after > _MAX_CHANGE_ID:
+        # The change log's ids are 64-bit; a larger number is no cursor this API returned.
+        raise InvalidInput("cursor", "is not a cursor this API returned")
     rows = await review_repository.changes_since(session, principal.network_id, after, limit)
     now = clock.now()
     await access.record(

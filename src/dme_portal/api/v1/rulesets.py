@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from dme_portal.api.access import AccessLogDep
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
+from dme_portal.api.idempotent import REQUIRES_IF_MATCH
 from dme_portal.api.network_ref import NetworkInPath
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import PageCursor, PageLimit
@@ -54,6 +55,7 @@ Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
 NetworkId = NetworkInPath
 _READ_ERRORS = problem_responses(401, 403, 404, 422)
 _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 415, 422)
+_GUARDED_WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 415, 422, 428)
 _DRAFT_ETAG: dict[int | str, dict[str, Any]] = {
     200: {
         "headers": {
@@ -215,7 +217,7 @@ async def get_draft(
     "/ruleset/draft",
     operation_id="saveRulesetDraft",
     response_model=DraftRead,
-    responses={**_DRAFT_ETAG, **_WRITE_ERRORS},
+    responses={**_DRAFT_ETAG, **_GUARDED_WRITE_ERRORS},
     dependencies=[Depends(require_json)],
     summary="Save the draft",
 )
@@ -231,19 +233,33 @@ async def save_draft(
         Header(
             alias="If-Match",
             max_length=100,
-            description='Optional. The draft\'s ETag as you last read it (e.g. `"d4"`): when '
-            "sent and someone saved the draft since, 412 and nothing changes.",
+            description='To replace the draft: its ETag as you last read it (e.g. `"d4"`); '
+            "412 when someone saved it since, and nothing changes.",
+        ),
+    ] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            max_length=100,
+            description="To save the first draft, when there is none yet: `*` (RFC 9110 "
+            "13.1.2); 412 if someone saved one meanwhile.",
         ),
     ] = None,
 ) -> DraftRead:
     """Network admins only. The draft is kept as given, even when not valid yet; `validate` lists
-    its problems and `publish` refuses it until there are none."""
+    its problems and `publish` refuses it until there are none.
+
+    Every save is conditional: `If-Match` with the draft's ETag replaces it, `If-None-Match: *`
+    saves the first one; with neither, 428. Two saves at the same moment: one wins, the other
+    gets 412 or 409 `ruleset.concurrent_change` (read the draft again and retry)."""
     saved = await ruleset_service.save_draft(
         session,
         principal=principal,
         network_id=network_id,
         document=body.document,
         if_match=if_match,
+        if_none_match=if_none_match,
         now=clock.now(),
     )
     return _draft(saved, response)
@@ -272,16 +288,31 @@ async def validate_draft(
     operation_id="publishRuleset",
     status_code=201,
     response_model=RulesetVersionRead,
-    responses=_WRITE_ERRORS,
+    responses=_GUARDED_WRITE_ERRORS,
+    openapi_extra=REQUIRES_IF_MATCH,
     summary="Publish the draft as a new version",
 )
 async def publish(
-    network_id: NetworkId, principal: Admin, session: SessionDep, clock: ClockDep
+    network_id: NetworkId,
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=100,
+            description='Required. The ETag of the draft you reviewed (e.g. `"d4"`): 428 '
+            "without it, 412 when the draft was saved since.",
+        ),
+    ] = None,
 ) -> RulesetVersionRead:
-    """Network admins only. The draft becomes the next immutable version and applies to requests
-    submitted from now on; a draft that is not valid is a 409 listing its problems."""
+    """Network admins only. The draft named by `If-Match` becomes the next immutable version and
+    applies to requests submitted from now on; a draft that is not valid is a 409 listing its
+    problems. Two publishes at the same moment: one wins, the other gets 409
+    `ruleset.concurrent_change` (retry after reading the versions)."""
     published = await ruleset_service.publish(
-        session, principal=principal, network_id=network_id, now=clock.now()
+        session, principal=principal, network_id=network_id, if_match=if_match, now=clock.now()
     )
     return _version(published)
 

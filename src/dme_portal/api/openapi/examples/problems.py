@@ -97,7 +97,12 @@ PROBLEMS: dict[int, Json] = {
         error="slow_down",
         retry_after=840,
     ),
-    503: _problem("Service unavailable", "database_unavailable", "The database does not answer."),
+    503: _problem(
+        "Service unavailable",
+        "service.unavailable",
+        "The service cannot reach its database right now; nothing was changed. "
+        "Try again in 2 seconds.",
+    ),
 }
 _IDEMPOTENCY_REQUIRED = _problem(
     "Idempotency-Key is required",
@@ -212,6 +217,17 @@ PROBLEMS_BY_OPERATION: dict[tuple[str, int], Json] = {
     ("getEligibility", 404): _problem("Member not found", "member.not_found"),
     ("getEligibility", 429): _LOOKUPS_THROTTLED,
     ("checkCoverage", 429): _LOOKUPS_THROTTLED,
+    ("saveRulesetDraft", 428): _problem(
+        "A precondition header is required",
+        "precondition_required",
+        'Send If-Match with the draft\'s ETag (e.g. "d3") to replace it, or If-None-Match: * '
+        "to save the first draft.",
+    ),
+    ("publishRuleset", 428): _problem(
+        "If-Match is required",
+        "precondition_required",
+        'Send If-Match with the ETag of the draft you mean to publish (e.g. "d3").',
+    ),
 }
 _NOT_FOUND_BY_PATH = (
     ("/attachments", _problem("Attachment not found", "attachment.not_found")),
