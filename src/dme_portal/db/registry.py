@@ -3,6 +3,7 @@
 from dme_portal.attachments import models as attachment_models
 from dme_portal.audit import models as audit_models
 from dme_portal.auth import models as auth_models
+from dme_portal.authorizations import models as authorization_models
 from dme_portal.db.base import Base
 from dme_portal.idempotency import models as idempotency_models
 from dme_portal.members import models as member_models
@@ -16,6 +17,7 @@ __all__ = [
     "attachment_models",
     "audit_models",
     "auth_models",
+    "authorization_models",
     "idempotency_models",
     "member_models",
     "network_models",

@@ -22,6 +22,9 @@ class HealthPlan(UUIDPk, Base):
     hsc_1367_01_applies: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Continuity of care: authorizations in force when a member moves to another network stay
+    # honoured this long (12 months for WCM specialised DME providers, W&I Code 14094.13).
+    continuity_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
+from dme_portal.authorizations import service as authorization_service
 from dme_portal.errors import InvalidInput, PreconditionFailed, etag_matches
 from dme_portal.review import physician
 from dme_portal.review.exceptions import (
@@ -342,6 +343,9 @@ async def decide(
     )
     await changes.record(session, request, "decided", now)
     await session.flush()
+    await authorization_service.sync_from_lines(
+        session, request=request, now=now, issued_by=principal.subject
+    )
     return request
 
 

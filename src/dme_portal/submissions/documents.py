@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dme_portal.authorizations import service as authorization_service
 from dme_portal.rules.facts import LineFacts
 from dme_portal.rulesets import service as rulesets_service
 from dme_portal.sla import service as sla_service
 from dme_portal.submissions import changes, events
 from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.models import (
+    ActorType,
     AuthorizationRequest,
     LineOutcome,
     RequestLine,
@@ -87,6 +89,9 @@ async def documents_arrived(
         request.waiting_on = text
         request.updated_at = now
     await session.flush()
+    await authorization_service.sync_from_lines(
+        session, request=request, now=now, issued_by=ActorType.RULES.value
+    )
 
 
 async def _record_approval(

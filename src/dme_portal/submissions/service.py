@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
+from dme_portal.authorizations import service as authorization_service
 from dme_portal.codes import hcpcs
 from dme_portal.errors import (
     InvalidInput,
@@ -289,6 +290,9 @@ async def submit(
     session.add_all(_submission_events(request, principal, now, body.attachment_ids))
     await changes.record(session, request, "submitted", now)
     await session.flush()
+    await authorization_service.sync_from_lines(
+        session, request=request, now=now, issued_by=ActorType.RULES.value
+    )
     return request
 
 
@@ -446,6 +450,9 @@ async def cancel(
     )
     await changes.record(session, request, "cancelled", now)
     await session.flush()
+    await authorization_service.sync_from_lines(
+        session, request=request, now=now, issued_by=principal.subject
+    )
     return request
 
 

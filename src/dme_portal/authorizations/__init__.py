@@ -1,0 +1,1 @@
+"""Authorizations in force: issued, renewed, expired, carried across networks (DESIGN §8)."""

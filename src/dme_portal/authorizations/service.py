@@ -1,0 +1,80 @@
+"""Issue and void authorizations from request lines (one place, for rules and for people)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dme_portal.authorizations.models import Authorization, AuthorizationStatus
+from dme_portal.submissions.models import AuthorizationRequest, AuthorizationState, RequestLine
+
+
+async def sync_from_lines(
+    session: AsyncSession, *, request: AuthorizationRequest, now: datetime, issued_by: str
+) -> list[Authorization]:
+    """Give every line that carries an authorization number its authorization row, and void
+    the rows of lines voided since; return the authorizations created.
+
+    Call after the lines were changed (rules, a decision, a document, a cancellation); the
+    request's ``lines`` must be loaded.
+    """
+    existing = {
+        a.line_id: a
+        for a in (
+            await session.execute(
+                select(Authorization).where(Authorization.request_id == request.id)
+            )
+        ).scalars()
+    }
+    created: list[Authorization] = []
+    for line in request.lines:
+        if not (line.authorization_number and line.authorized_start and line.authorized_end):
+            continue
+        found = existing.get(line.id)
+        if found is None:
+            found = from_line(request, line, now=now, issued_by=issued_by)
+            session.add(found)
+            created.append(found)
+        if line.authorization_state is AuthorizationState.VOID and found.state in (
+            AuthorizationStatus.ACTIVE,
+            AuthorizationStatus.EXPIRING,
+        ):
+            found.state = AuthorizationStatus.VOID
+            found.state_changed_at = now
+    if created:
+        await session.flush()
+    return created
+
+
+def from_line(
+    request: AuthorizationRequest, line: RequestLine, *, now: datetime, issued_by: str
+) -> Authorization:
+    """The authorization an approved (or modified) line grants."""
+    number, start, end = line.authorization_number, line.authorized_start, line.authorized_end
+    if number is None or start is None or end is None:
+        raise ValueError("the line carries no authorization")
+    return Authorization(
+        number=number,
+        member_id=request.member_id,
+        vendor_id=request.vendor_id,
+        network_id=request.network_id,
+        request_id=request.id,
+        line_id=line.id,
+        line_number=line.line_number,
+        hcpcs=line.hcpcs,
+        modifiers=list(line.modifiers or []),
+        quantity=line.approved_quantity or line.quantity,
+        unit=line.unit,
+        frequency=line.frequency,
+        brand=line.brand,
+        start_date=start,
+        end_date=end,
+        state=AuthorizationStatus.VOID
+        if line.authorization_state is AuthorizationState.VOID
+        else AuthorizationStatus.ACTIVE,
+        issued_at=now,
+        issued_by=issued_by,
+        state_changed_at=now,
+    )
