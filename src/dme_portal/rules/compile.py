@@ -12,6 +12,8 @@ from dme_portal.rules.ruleset import (
     CsagItem,
     DocumentType,
     Durations,
+    Reconsideration,
+    Renewals,
     RuleSet,
     SlaPolicy,
     normalize_prefix,
@@ -40,6 +42,8 @@ class CompiledRuleSet:
     require_brand_reason: bool
     requires_letter_of_agreement: bool
     sla: SlaPolicy
+    renewals: Renewals
+    reconsideration: Reconsideration
     # Memo of documents_for: derived from the two maps above, filled on first use.
     _documents: dict[tuple[str, str], tuple[DocumentType, ...]] = field(
         default_factory=dict, compare=False, repr=False
@@ -90,6 +94,8 @@ def compile_ruleset(ruleset: RuleSet, *, version: int) -> CompiledRuleSet:
         require_brand_reason=ruleset.brand.require_reason,
         requires_letter_of_agreement=ruleset.out_of_network.requires_letter_of_agreement,
         sla=ruleset.sla,
+        renewals=ruleset.renewals,
+        reconsideration=ruleset.reconsideration,
     )
 
 

@@ -110,6 +110,42 @@ class Durations(_Doc):
     )
 
 
+class Renewals(_Doc):
+    """When authorizations may be renewed, and when they are announced as expiring."""
+
+    window_days: StrictInt = Field(
+        default=30,
+        ge=1,
+        le=180,
+        description="A renewal may be filed up to this many days before an authorization "
+        "ends; the authorization is `expiring` from then on.",
+    )
+    extended_lifelong_days: StrictInt | None = Field(
+        default=None,
+        gt=0,
+        le=366,
+        description="A longer period a vendor may ask for, with a reason, when renewing for a "
+        "member with a lifelong condition (null: none offered beyond `durations.lifelong_days`).",
+    )
+
+
+class Reconsideration(_Doc):
+    """Reconsideration (appeal) of a denied or modified line."""
+
+    request_within_days: StrictInt = Field(
+        default=60,
+        ge=1,
+        le=366,
+        description="Days after the decision within which a vendor may ask for reconsideration.",
+    )
+    turnaround_days: StrictInt = Field(
+        default=30, ge=1, le=90, description="Days the network has to decide a reconsideration."
+    )
+    expedited_turnaround_hours: StrictInt = Field(
+        default=72, ge=1, le=24 * 30, description="Hours for an expedited reconsideration."
+    )
+
+
 class QuantityLimit(_Doc):
     """A monthly quantity above which a line goes to review."""
 
@@ -217,6 +253,10 @@ class RuleSet(_Doc):
         default=OutOfNetworkRule(), description="The out-of-network rule."
     )
     sla: SlaPolicy = Field(default=SlaPolicy(), description="The turnaround policy.")
+    renewals: Renewals = Field(default=Renewals(), description="Renewal window and periods.")
+    reconsideration: Reconsideration = Field(
+        default=Reconsideration(), description="Reconsideration of denials and reductions."
+    )
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:
