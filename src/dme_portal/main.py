@@ -25,6 +25,7 @@ from dme_portal.api.v1 import (
     coverage,
     members,
     networks,
+    reconsiderations,
     reports,
     review,
     rulesets,
@@ -109,6 +110,7 @@ def create_app(
         networks,
         reports,
         review,
+        reconsiderations,
         rulesets,
     ):
         v1.include_router(module.router)

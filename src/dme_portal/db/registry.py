@@ -8,6 +8,7 @@ from dme_portal.db.base import Base
 from dme_portal.idempotency import models as idempotency_models
 from dme_portal.members import models as member_models
 from dme_portal.networks import models as network_models
+from dme_portal.reconsiderations import models as reconsideration_models
 from dme_portal.rulesets import models as ruleset_models
 from dme_portal.submissions import models as submission_models
 from dme_portal.vendors import models as vendor_models
@@ -21,6 +22,7 @@ __all__ = [
     "idempotency_models",
     "member_models",
     "network_models",
+    "reconsideration_models",
     "ruleset_models",
     "submission_models",
     "vendor_models",

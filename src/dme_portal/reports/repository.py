@@ -21,6 +21,7 @@ from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import OrgKind
 from dme_portal.db import dialect
 from dme_portal.networks.models import Network
+from dme_portal.reconsiderations.models import Reconsideration, ReconsiderationOutcome
 from dme_portal.submissions.models import (
     ActorType,
     AuthorizationRequest,
@@ -49,6 +50,7 @@ class Counts:
     sla_met: int = 0
     sla_missed: int = 0
     overdue_open: int = 0
+    approved_after_reconsideration: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,14 @@ async def counts(
         return {}
     r = AuthorizationRequest
     decided = r.decided_at.is_not(None)
+    # A request with a line a reconsideration overturned (approved or approved with less),
+    # whenever the reconsideration was decided: an EXISTS probe on ix_reconsideration_request.
+    overturned_on_reconsideration = exists().where(
+        Reconsideration.request_id == r.id,
+        Reconsideration.outcome.in_(
+            [ReconsiderationOutcome.OVERTURNED, ReconsiderationOutcome.PARTIALLY_OVERTURNED]
+        ),
+    )
 
     def status_is(status: RequestStatus) -> ColumnElement[int]:
         return func.count().filter(r.status == status)
@@ -134,6 +144,9 @@ async def counts(
             func.count()
             .filter(r.status.in_(OPEN), r.paused_since.is_(None), r.due_at <= now)
             .label("overdue_open"),
+            func.count()
+            .filter(overturned_on_reconsideration)
+            .label("approved_after_reconsideration"),
         )
         .where(*_received_between(network_ids, start, end))
         .group_by(r.network_id, r.urgency)

@@ -32,8 +32,11 @@ class MetricsRow(BaseModel):
     )
     approved_after_reconsideration: int | None = Field(
         default=None,
-        description="Always null for now: the hub has no reconsideration or appeal workflow "
-        "yet, so it cannot tell which denials were overturned.",
+        description="Of the requests received in the period (counted as the other figures "
+        "are, by receipt), those with a line approved after reconsideration: a reconsideration "
+        "`overturned` or `partially_overturned`, decided at any time up to `generated_at`. "
+        "Divide by `denied` + `modified` + `partially_approved` for the share approved after "
+        "appeal that CMS-0057-F asks for.",
     )
     extended_timeframe_share: float = Field(
         description="Share of `requests` whose SLA clock was extended (stopped while pended, now "

@@ -91,7 +91,7 @@ def metrics_row(network: Network, urgency: Urgency, c: Counts, summary: HoursSum
         modified=c.modified,
         denied=c.denied,
         pended=c.pended,
-        approved_after_reconsideration=None,
+        approved_after_reconsideration=c.approved_after_reconsideration,
         extended_timeframe_share=share(c.extended, c.requests),
         decision_hours_mean=summary.mean,
         decision_hours_median=summary.median,

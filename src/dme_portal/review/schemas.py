@@ -138,7 +138,8 @@ class ChangeRead(BaseModel):
     kind: str = Field(
         description="What changed: `submitted`, `rules_approved`, `decided`, "
         "`information_requested`, `information_received`, `urgency_downgraded`, "
-        "`sla_at_risk`, `sla_breached` or `cancelled`."
+        "`sla_at_risk`, `sla_breached`, `cancelled`, `reconsideration_requested` or "
+        "`reconsideration_decided`."
     )
     changed_at: datetime = Field(description="When it changed.")
     request: AuthorizationRequestRead = Field(description="The request now (not at the change).")

@@ -42,6 +42,11 @@ _STATUS_DATA_KEYS = frozenset(
         "urgency",
         "voided_authorizations",
         "network_reference",
+        # Reconsideration: which one, which lines, its clock and its outcome (no reason text).
+        "reconsideration_id",
+        "line_numbers",
+        "expedited",
+        "outcome",
     }
 )
 _STATUS_LINE_KEYS = frozenset(

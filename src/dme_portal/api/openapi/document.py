@@ -129,6 +129,15 @@ TAGS: list[dict[str, Any]] = [
         "and the feed of new and changed requests.",
     },
     {
+        "name": "reconsideration",
+        "x-displayName": "Reconsideration",
+        "description": "A vendor asks, on the family's behalf, that a denied or modified line "
+        "be reconsidered, within the network's period (60 days after the decision by "
+        "default), with a reason and documents. A medical director other than the one who "
+        "decided upholds or overturns each line, on the reconsideration's own clock (30 days, "
+        "72 hours when expedited); an overturn issues the authorization.",
+    },
+    {
         "name": "reports",
         "x-displayName": "Reports",
         "description": "Transparency metrics per network (volumes, approvals, denials, "

@@ -1,0 +1,1 @@
+"""Reconsideration of denied or modified lines (DESIGN §8, issue 16 point 5)."""
