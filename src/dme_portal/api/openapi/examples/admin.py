@@ -188,7 +188,7 @@ EXAMPLES: dict[type[BaseModel], list[Json]] = {
                     "modified": 27,
                     "denied": 18,
                     "pended": 41,
-                    "approved_after_reconsideration": None,
+                    "approved_after_reconsideration": 0,
                     "extended_timeframe_share": 0.0,
                     "decision_hours_mean": 9.42,
                     "decision_hours_median": 0.0,
