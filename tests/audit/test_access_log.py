@@ -349,6 +349,71 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         headers={"If-Match": etag},
     )
 
+    # Reconsideration: a medical director denies, the vendor asks, another director decides.
+    md_a = Principal("user:md-a", Role.MEDICAL_DIRECTOR, reviewer.org_kind, reviewer.org_id)
+    md_b = Principal("user:md-b", Role.MEDICAL_DIRECTOR, reviewer.org_kind, reviewer.org_id)
+    r = await client.post(
+        "/v1/authorization-requests",
+        json=request_body(world),
+        headers=auth_headers(settings, vendor),
+    )
+    did = r.json()["id"]
+    etag = (
+        await client.get(f"/v1/authorization-requests/{did}", headers=auth_headers(settings, md_a))
+    ).headers["ETag"]
+    denial = {"reason_code": "medical_necessity", "reason": "Not needed."}
+    r = await client.post(
+        f"/v1/review/requests/{did}/decision",
+        headers={**auth_headers(settings, md_a), "If-Match": etag},
+        json={"lines": [{"line_number": n, "outcome": "denied", **denial} for n in (1, 2)]},
+    )
+    assert r.status_code == 200, r.text
+    r = await w.call(
+        "requestReconsideration",
+        "POST",
+        f"/v1/authorization-requests/{did}/reconsiderations",
+        vendor,
+        settings,
+        E("create", "reconsideration", a),
+        status=201,
+        json={"lines": [1], "reason": "New evaluation."},
+    )
+    recon_id = r.json()["id"]
+    await w.call(
+        "listRequestReconsiderations",
+        "GET",
+        f"/v1/authorization-requests/{did}/reconsiderations",
+        vendor,
+        settings,
+        E("list", "reconsideration", a),
+    )
+    r = await w.call(
+        "getReconsideration",
+        "GET",
+        f"/v1/reconsiderations/{recon_id}",
+        md_b,
+        settings,
+        E("read", "reconsideration", a),
+    )
+    await w.call(
+        "listReconsiderationQueue",
+        "GET",
+        "/v1/review/reconsiderations",
+        md_b,
+        settings,
+        E("list", "reconsideration", a),
+    )
+    await w.call(
+        "decideReconsideration",
+        "POST",
+        f"/v1/review/reconsiderations/{recon_id}/decision",
+        md_b,
+        settings,
+        E("change", "reconsideration", a),
+        headers={"If-Match": r.headers["ETag"]},
+        json={"lines": [{"line_number": 1, "outcome": "overturned"}]},
+    )
+
     await publish(database, world.network_b, choc_like())
     csag = f"/v1/networks/{world.network_b.id}/csag-assignments"
     r = await w.call(

@@ -9,6 +9,8 @@ from typing import Any
 
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.audit.models import AccessAction, Outcome, ResourceType
+from dme_portal.reconsiderations.models import ReconsiderationOutcome, ReconsiderationStatus
+from dme_portal.reconsiderations.schemas import LineVerdict
 from dme_portal.review.reasons import REASONS, DecisionReason
 from dme_portal.review.repository import Assigned
 from dme_portal.review.schemas import DecisionOutcome
@@ -216,6 +218,7 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             ResourceType.CSAG_ASSIGNMENT: "A member's assignment to a CSAG.",
             ResourceType.REPORT: "A report (metrics name no member; breaches name requests).",
             ResourceType.ACCESS_LOG: "This access log.",
+            ResourceType.RECONSIDERATION: "A reconsideration of denied or modified lines.",
         },
     ),
     Outcome: EnumText(
@@ -224,6 +227,28 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             Outcome.SUCCESS: "Answered.",
             Outcome.FAILED: "A member lookup that found nothing or was invalid.",
             Outcome.THROTTLED: "Refused by the member-lookup rate limit (429).",
+        },
+    ),
+    ReconsiderationStatus: EnumText(
+        "Where a reconsideration stands.",
+        {
+            ReconsiderationStatus.OPEN: "Waiting for a physician other than the one who decided.",
+            ReconsiderationStatus.DECIDED: "Decided: see `outcome`.",
+        },
+    ),
+    ReconsiderationOutcome: EnumText(
+        "What a reconsideration decided, over all its lines.",
+        {
+            ReconsiderationOutcome.UPHELD: "Every line's decision stands.",
+            ReconsiderationOutcome.OVERTURNED: "Every line was approved (or approved with less).",
+            ReconsiderationOutcome.PARTIALLY_OVERTURNED: "Some lines approved, others upheld.",
+        },
+    ),
+    LineVerdict: EnumText(
+        "What a reconsideration decided for one line.",
+        {
+            LineVerdict.UPHELD: "The denial or modification stands.",
+            LineVerdict.OVERTURNED: "The line is approved and its authorization issued.",
         },
     ),
     Assigned: EnumText(
