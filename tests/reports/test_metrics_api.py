@@ -280,7 +280,7 @@ def expected_rows(world: World) -> list[dict[str, Any]]:
             "modified": 0,
             "denied": 1,  # A3
             "pended": 2,  # A3, A4
-            "approved_after_reconsideration": None,
+            "approved_after_reconsideration": 0,
             "extended_timeframe_share": 0.3333,  # A3 (stopped 10 h), A4 (stopped now) / 6
             "decision_hours_mean": 32.33,  # (0 + 10 + 87) / 3
             "decision_hours_median": 10.0,
@@ -300,7 +300,7 @@ def expected_rows(world: World) -> list[dict[str, Any]]:
             "modified": 1,  # AE2
             "denied": 0,
             "pended": 0,
-            "approved_after_reconsideration": None,
+            "approved_after_reconsideration": 0,
             "extended_timeframe_share": 0.0,
             "decision_hours_mean": 3.0,  # AE2: +7 to +10
             "decision_hours_median": 3.0,
@@ -320,7 +320,7 @@ def expected_rows(world: World) -> list[dict[str, Any]]:
             "modified": 1,  # B3
             "denied": 0,
             "pended": 2,  # B3, B5
-            "approved_after_reconsideration": None,
+            "approved_after_reconsideration": 0,
             "extended_timeframe_share": 0.0,  # network B never stops the clock
             "decision_hours_mean": 36.0,  # (24 + 78 + 6) / 3
             "decision_hours_median": 24.0,
@@ -340,7 +340,7 @@ def expected_rows(world: World) -> list[dict[str, Any]]:
             "modified": 0,
             "denied": 1,  # BE1
             "pended": 0,
-            "approved_after_reconsideration": None,
+            "approved_after_reconsideration": 0,
             "extended_timeframe_share": 0.0,
             "decision_hours_mean": 25.0,  # BE1: +5 to +30
             "decision_hours_median": 25.0,

@@ -137,7 +137,7 @@ class TestRows:
             "modified": 0,
             "denied": 1,
             "pended": 2,
-            "approved_after_reconsideration": None,
+            "approved_after_reconsideration": 0,
             "extended_timeframe_share": 0.3333,
             "decision_hours_mean": 32.33,
             "decision_hours_median": 10.0,
