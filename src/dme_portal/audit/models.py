@@ -39,6 +39,7 @@ class ResourceType(StrEnum):
     CSAG_ASSIGNMENT = "csag_assignment"
     REPORT = "report"
     ACCESS_LOG = "access_log"
+    AUTHORIZATION = "authorization"
 
 
 class Outcome(StrEnum):

@@ -82,6 +82,15 @@ TAGS: list[dict[str, Any]] = [
         "the plan all.",
     },
     {
+        "name": "authorizations",
+        "x-displayName": "Authorizations",
+        "description": "What approved and modified lines grant: number, period, quantity and "
+        "state (`active`, `expiring`, `expired`, `superseded`, `void`), with renewal and "
+        "continuity links. List those expiring within N days to renew them in time. Vendors "
+        "see their own; network staff their network's (and those honoured for members who "
+        "moved there); the plan all.",
+    },
+    {
         "name": "attachments",
         "x-displayName": "Attachments",
         "description": "Prescriptions, letters of medical necessity and evaluations (PDF, PNG, "
