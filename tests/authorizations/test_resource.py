@@ -169,7 +169,8 @@ class TestIssued:
                 assert a["vendor"] == {"id": str(world.vendor.id), "name": world.vendor.name}
                 assert a["source_network"]["id"] == str(world.network_a.id)
                 assert a["source_network"]["code"] == world.network_a.code
-                assert a["renews"] is None and a["superseded_by"] is None
+                assert a["renews"] is None
+                assert a["superseded_by"] is None
                 assert a["continuity"] is None
                 # The issuing network's renewal window (its current ruleset's).
                 end = date.fromisoformat(a["end_date"])

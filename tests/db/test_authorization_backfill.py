@@ -234,7 +234,8 @@ def _check(found: dict[uuid.UUID, dict[str, Any]], lines: dict[str, dict[str, An
         assert row["number"] == line["authorization_number"]
         assert row["start_date"] == line["authorized_start"]
         assert row["end_date"] == line["authorized_end"]
-        assert row["hcpcs"] == "L1960" and row["modifiers"] == ["RT"]
+        assert row["hcpcs"] == "L1960"
+        assert row["modifiers"] == ["RT"]
         assert row["line_number"] == line["line_number"]
     assert found[lines["rules"]["id"]]["quantity"] == 4
     assert found[lines["modified"]["id"]]["quantity"] == 2  # the approved quantity

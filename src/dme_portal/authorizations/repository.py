@@ -19,7 +19,7 @@ from dme_portal.networks.models import Network
 from dme_portal.vendors.models import Vendor
 
 
-def readable_by(principal: Principal) -> Select[tuple[Authorization]]:
+def readable_by(principal: Principal) -> Select[Authorization]:
     """Authorizations the principal may see.
 
     Vendors (people and machine clients): their vendor's. Network roles and a network's care
