@@ -82,6 +82,14 @@ TAGS: list[dict[str, Any]] = [
         "the plan all.",
     },
     {
+        "name": "attachments",
+        "x-displayName": "Attachments",
+        "description": "Prescriptions, letters of medical necessity and evaluations (PDF, PNG, "
+        "JPEG or TIFF, judged by content). Upload them before submitting and name them in "
+        "`attachment_ids`, or attach them to a request in review; the network's documentation "
+        "rules count them at once.",
+    },
+    {
         "name": "authorizations",
         "x-displayName": "Authorizations",
         "description": "What approved and modified lines grant: number, period, quantity and "
@@ -89,14 +97,6 @@ TAGS: list[dict[str, Any]] = [
         "continuity links. List those expiring within N days to renew them in time. Vendors "
         "see their own; network staff their network's (and those honoured for members who "
         "moved there); the plan all.",
-    },
-    {
-        "name": "attachments",
-        "x-displayName": "Attachments",
-        "description": "Prescriptions, letters of medical necessity and evaluations (PDF, PNG, "
-        "JPEG or TIFF, judged by content). Upload them before submitting and name them in "
-        "`attachment_ids`, or attach them to a request in review; the network's documentation "
-        "rules count them at once.",
     },
     {
         "name": "coverage checks",
