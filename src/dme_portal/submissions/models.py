@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,12 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Imported (not only for typing) so that ``RequestLine.authorization`` resolves in every
+# process, the worker's included, whatever else it imports.
+from dme_portal.authorizations.models import Authorization
 from dme_portal.db.base import Base, UUIDPk
 from dme_portal.db.types import UTCDateTime, str_enum
 from dme_portal.vendors.models import ContractStatus, Vendor
-
-if TYPE_CHECKING:
-    from dme_portal.authorizations.models import Authorization
 
 
 class RequestStatus(StrEnum):
