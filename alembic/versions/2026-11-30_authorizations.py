@@ -220,5 +220,9 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     op.drop_table("authorization")
-    with op.batch_alter_table("health_plan", schema=None) as batch_op:
-        batch_op.drop_column("continuity_months")
+    if op.get_bind().dialect.name == "sqlite":
+        # Not a batch: it would recreate health_plan, which networks reference, and fail on a
+        # database with data (foreign keys are on). SQLite drops the column in place (3.35+).
+        op.execute("ALTER TABLE health_plan DROP COLUMN continuity_months")
+    else:
+        op.drop_column("health_plan", "continuity_months")

@@ -21,6 +21,7 @@ from dme_portal.api.v1 import (
     audit,
     auth,
     authorization_requests,
+    authorizations,
     codes,
     coverage,
     members,
@@ -102,6 +103,7 @@ def create_app(
     for module in (
         auth,
         authorization_requests,
+        authorizations,
         attachments,
         audit,
         codes,

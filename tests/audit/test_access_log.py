@@ -307,6 +307,24 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         json={"lines": [{"line_number": ln["line_number"], "outcome": "approved"} for ln in lines]},
     )
     await w.call(
+        "listAuthorizations",
+        "GET",
+        "/v1/authorizations",
+        vendor,
+        settings,
+        E("list", "authorization", a),
+        params={"member": world.member.cin},
+    )
+    decided = (await client.get(url, headers=auth_headers(settings, reviewer))).json()
+    await w.call(
+        "getAuthorization",
+        "GET",
+        f"/v1/authorizations/{decided['lines'][0]['authorization']['id']}",
+        reviewer,
+        settings,
+        E("read", "authorization", a),
+    )
+    await w.call(
         "listRequestChanges",
         "GET",
         "/v1/network/requests/changes",

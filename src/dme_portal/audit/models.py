@@ -40,6 +40,7 @@ class ResourceType(StrEnum):
     REPORT = "report"
     ACCESS_LOG = "access_log"
     RECONSIDERATION = "reconsideration"
+    AUTHORIZATION = "authorization"
 
 
 class Outcome(StrEnum):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dme_portal.authorizations.models import Authorization, AuthorizationStatus
 from dme_portal.submissions.models import AuthorizationRequest, AuthorizationState, RequestLine
@@ -45,7 +46,15 @@ async def sync_from_lines(
             found.state_changed_at = now
     if created:
         await session.flush()
+    _attach(request, [*existing.values(), *created])
     return created
+
+
+def _attach(request: AuthorizationRequest, rows: list[Authorization]) -> None:
+    """Set each line's ``authorization`` (read by ``to_read``) to its row, or None."""
+    by_line = {a.line_id: a for a in rows}
+    for line in request.lines:
+        set_committed_value(line, "authorization", by_line.get(line.id))
 
 
 def from_line(

@@ -23,6 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Imported (not only for typing) so that ``RequestLine.authorization`` resolves in every
+# process, the worker's included, whatever else it imports.
+from dme_portal.authorizations.models import Authorization
 from dme_portal.db.base import Base, UUIDPk
 from dme_portal.db.types import UTCDateTime, str_enum
 from dme_portal.vendors.models import ContractStatus, Vendor
@@ -66,9 +69,16 @@ class LineOutcome(StrEnum):
 
 
 class AuthorizationState(StrEnum):
-    """Whether an issued authorization is in force (DESIGN §8; renewals and expiry to come)."""
+    """Where an issued authorization stands (DESIGN §8), as the API shows it.
+
+    The line's own column holds ``active`` or ``void``; reads take the state from the
+    ``authorization`` row (``authorizations.models.AuthorizationStatus``, same values).
+    """
 
     ACTIVE = "active"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
     VOID = "void"
 
 
@@ -212,6 +222,15 @@ class RequestLine(UUIDPk, Base):
     physician_name: Mapped[str | None] = mapped_column(String(200))
 
     request: Mapped[AuthorizationRequest] = relationship(back_populates="lines", lazy="raise")
+    # The line's authorization row (issue 16), read-only from here: ``read_options`` loads it,
+    # ``authorization_service.sync_from_lines`` sets it on the lines it issues or voids.
+    authorization: Mapped[Authorization | None] = relationship(
+        "Authorization",
+        primaryjoin="RequestLine.id == foreign(Authorization.line_id)",
+        viewonly=True,
+        uselist=False,
+        lazy="raise",
+    )
 
 
 class RequestDiagnosis(Base):

@@ -19,6 +19,7 @@ from dme_portal.networks.models import Network
 from dme_portal.submissions.models import (
     AuthorizationRequest,
     RequestEvent,
+    RequestLine,
     RequestStatus,
 )
 from dme_portal.vendors.models import ContractStatus, VendorContract
@@ -42,7 +43,7 @@ def read_options() -> tuple[ORMOption, ...]:
         joinedload(AuthorizationRequest.member, innerjoin=True),
         joinedload(AuthorizationRequest.network, innerjoin=True),
         joinedload(AuthorizationRequest.vendor, innerjoin=True),
-        selectinload(AuthorizationRequest.lines),
+        selectinload(AuthorizationRequest.lines).selectinload(RequestLine.authorization),
         selectinload(AuthorizationRequest.diagnoses),
         selectinload(AuthorizationRequest.information_requests),
     )

@@ -300,13 +300,19 @@ class LineRules(BaseModel):
 
 
 class LineAuthorization(BaseModel):
-    """The authorization an approved or modified line grants."""
+    """The authorization an approved or modified line grants (`GET /v1/authorizations/{id}`)."""
 
+    id: uuid.UUID | None = Field(
+        description="The authorization's id, to follow with `GET /v1/authorizations/{id}` "
+        "(null only where the hub has not issued the row yet)."
+    )
     number: str = Field(description="The authorization number to bill against.")
     start_date: date = Field(description="First day authorized.")
     end_date: date = Field(description="Last day authorized, inclusive.")
     state: AuthorizationState = Field(
-        description="`active` while in force; `void` once its request was cancelled."
+        description="Where the authorization stands now: `active`, `expiring` (within the "
+        "renewal window), `expired`, `superseded` by a renewal, or `void` once its request was "
+        "cancelled."
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
@@ -514,14 +515,7 @@ def to_read(
                 decision_reason=line.decision_reason,
                 deciding_physician=_physician(line) if views.shows_physician(viewer) else None,
                 rules=_line_rules(line),
-                authorization=LineAuthorization(
-                    number=line.authorization_number,
-                    start_date=line.authorized_start,
-                    end_date=line.authorized_end,
-                    state=line.authorization_state or AuthorizationState.ACTIVE,
-                )
-                if line.authorization_number and line.authorized_start and line.authorized_end
-                else None,
+                authorization=_line_authorization(line),
             )
         )
     network = request.network
@@ -556,6 +550,29 @@ def to_read(
         open_information_request=_open_question(request, viewer),
         vendor_answered_since_last_question=information.answered_since_last_question(request),
     )
+
+
+def _line_authorization(line: RequestLine) -> LineAuthorization | None:
+    """The line's authorization, its state from the ``authorization`` row (issue 16); from
+    the line's own columns only where the row is not loaded (or not issued yet)."""
+    row = None if "authorization" in inspect(line).unloaded else line.authorization
+    if row is not None:
+        return LineAuthorization(
+            id=row.id,
+            number=row.number,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            state=AuthorizationState(row.state.value),
+        )
+    if line.authorization_number and line.authorized_start and line.authorized_end:
+        return LineAuthorization(
+            id=None,
+            number=line.authorization_number,
+            start_date=line.authorized_start,
+            end_date=line.authorized_end,
+            state=line.authorization_state or AuthorizationState.ACTIVE,
+        )
+    return None
 
 
 def _member_summary(member: Member, now: datetime) -> MemberSummary:

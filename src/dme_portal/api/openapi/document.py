@@ -90,6 +90,15 @@ TAGS: list[dict[str, Any]] = [
         "rules count them at once.",
     },
     {
+        "name": "authorizations",
+        "x-displayName": "Authorizations",
+        "description": "What approved and modified lines grant: number, period, quantity and "
+        "state (`active`, `expiring`, `expired`, `superseded`, `void`), with renewal and "
+        "continuity links. List those expiring within N days to renew them in time. Vendors "
+        "see their own; network staff their network's (and those honoured for members who "
+        "moved there); the plan all.",
+    },
+    {
         "name": "coverage checks",
         "x-displayName": "Coverage checks",
         "description": "Ask before submitting: does this line need authorization at the "

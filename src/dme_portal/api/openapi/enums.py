@@ -85,6 +85,11 @@ ENUMS: dict[type[StrEnum], EnumText] = {
         "Whether an issued authorization is in force.",
         {
             AuthorizationState.ACTIVE: "In force for its period.",
+            AuthorizationState.EXPIRING: "In force, and ends within the issuing network's "
+            "renewal window: a renewal may be filed now.",
+            AuthorizationState.EXPIRED: "Its period has ended.",
+            AuthorizationState.SUPERSEDED: "A renewal took over from the renewal's start "
+            "(`superseded_by`).",
             AuthorizationState.VOID: "Its request was cancelled: do not bill against it.",
         },
     ),
@@ -219,6 +224,7 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             ResourceType.REPORT: "A report (metrics name no member; breaches name requests).",
             ResourceType.ACCESS_LOG: "This access log.",
             ResourceType.RECONSIDERATION: "A reconsideration of denied or modified lines.",
+            ResourceType.AUTHORIZATION: "An authorization in force (or once in force).",
         },
     ),
     Outcome: EnumText(

@@ -23,6 +23,7 @@ from dme_portal.api.openapi.examples import (
     activity,
     admin,
     audit,
+    authorizations,
     demo,
     problems,
     reconsideration,
@@ -51,6 +52,7 @@ EXAMPLES: dict[type[BaseModel], list[Json]] = {
     **problems.EXAMPLES,
     **audit.EXAMPLES,
     **reconsideration.EXAMPLES,
+    **authorizations.EXAMPLES,
 }
 # Named examples (a choice in Swagger UI) of the operations the three scenarios go through.
 SUBMISSIONS = demo.SUBMISSIONS

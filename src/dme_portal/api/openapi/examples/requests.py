@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 from pydantic import BaseModel
@@ -98,8 +99,19 @@ def _line(
         "rules": rules,
         "authorization": None
         if authorization is None
-        else {"number": authorization, "start_date": START, "end_date": END, "state": "active"},
+        else {
+            "id": authorization_id(authorization),
+            "number": authorization,
+            "start_date": START,
+            "end_date": END,
+            "state": "active",
+        },
     }
+
+
+def authorization_id(number: str) -> str:
+    """The example authorization's id (stable: derived from its number)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dme-portal:authorization:{number}"))
 
 
 def _approved_by(csag: str, name: str, code: str, documents: list[str]) -> Json:
@@ -297,6 +309,7 @@ T1D_DECIDED["lines"][2].update(
     decision_reason_code="quantity_exceeds_policy",
     decision_reason="One month's supply per month.",
     authorization={
+        "id": authorization_id("CHOC-3F9D2B7A41"),
         "number": "CHOC-3F9D2B7A41",
         "start_date": START,
         "end_date": END,
