@@ -90,13 +90,10 @@ def test_a_reviewed_line_under_continuity_needs_no_letter_of_agreement() -> None
     facts = RequestFacts(
         diagnoses=("G80.0",),
         lines=(
-            line(
-                hcpcs="E0483", category="other", in_network=False, continuity_until=START + DAY
-            ),
+            line(hcpcs="E0483", category="other", in_network=False, continuity_until=START + DAY),
         ),
     )
     (during,) = evaluate(facts, rules).lines
     assert during.outcome is RuleOutcome.NEEDS_REVIEW
     assert "out_of_network" not in [r.code for r in during.reasons]
     assert "continuity_of_care" in [t.rule for t in during.trace]
-
