@@ -50,7 +50,7 @@ async def periods_of(session: AsyncSession, member_id: uuid.UUID) -> list[Period
         .where(Enrollment.member_id == member_id)
         .order_by(Enrollment.effective_from, Enrollment.id)
     )
-    return [(e, n) for e, n in rows.tuples()]
+    return [(e, n) for e, n in rows.all()]
 
 
 async def _member_of_plan(
