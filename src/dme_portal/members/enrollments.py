@@ -20,6 +20,7 @@ from dme_portal.members.schemas import (
     ContinuityRead,
     EnrollmentChange,
     EnrollmentCreate,
+    EnrollmentOutcome,
     EnrollmentRead,
 )
 from dme_portal.members.service import MemberNotFound
@@ -36,7 +37,7 @@ class EnrollmentResult:
     """What ``enroll`` did: ``applied`` or ``unchanged``."""
 
     member: Member
-    outcome: str
+    outcome: EnrollmentOutcome
     enrollment: Period
     closed: Period | None
     carried: tuple[Authorization, ...]
@@ -129,7 +130,7 @@ async def enroll(
             body.effective_from,
             body.effective_to,
         ):
-            return EnrollmentResult(member, "unchanged", (enrollment, n), None, ())
+            return EnrollmentResult(member, EnrollmentOutcome.UNCHANGED, (enrollment, n), None, ())
     _check_period(body, network, periods)
     closed: Period | None = None
     previous: Period | None = periods[-1] if periods else None
@@ -165,7 +166,9 @@ async def enroll(
             now=now,
             reason=body.reason,
         )
-    return EnrollmentResult(member, "applied", (created, network), closed, tuple(carried))
+    return EnrollmentResult(
+        member, EnrollmentOutcome.APPLIED, (created, network), closed, tuple(carried)
+    )
 
 
 async def history(session: AsyncSession, *, principal: Principal, cin: str) -> list[Period]:
@@ -221,7 +224,7 @@ async def change_read(session: AsyncSession, result: EnrollmentResult) -> Enroll
 
     return EnrollmentChange(
         cin=result.member.cin,
-        outcome="applied" if result.outcome == "applied" else "unchanged",
+        outcome=result.outcome,
         enrollment=period_read(result.enrollment),
         closed=period_read(result.closed) if result.closed else None,
         continuity=[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,14 +96,18 @@ class ContinuityRead(BaseModel):
     )
 
 
+class EnrollmentOutcome(StrEnum):
+    """What recording an enrollment did."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+
+
 class EnrollmentChange(BaseModel):
     """What recording an enrollment did."""
 
     cin: str = Field(description="The member's CIN.")
-    outcome: Literal["applied", "unchanged"] = Field(
-        description="`applied`: the period was recorded now; `unchanged`: exactly this period "
-        "was already on file (nothing changed)."
-    )
+    outcome: EnrollmentOutcome = Field(description="Whether anything changed.")
     enrollment: EnrollmentRead = Field(description="The period recorded (or found).")
     closed: EnrollmentRead | None = Field(
         description="The previous period, now ending the day before; null when none was open."
