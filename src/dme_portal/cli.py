@@ -146,6 +146,24 @@ async def _worker(*, once: bool) -> None:
         await db.dispose()
 
 
+async def _load_enrollments(path: Path, text: str, *, strict: bool) -> int:
+    from dme_portal.members import load
+    from dme_portal.progress import Progress
+
+    rows = load.parse(text)
+    db = Database.from_url(get_settings().db.url)
+    bar = Progress(len(rows), stream=sys.stderr, label="load-enrollments")
+    try:
+        report = await load.load(db, rows, now=SystemClock().now(), strict=strict, progress=bar)
+    finally:
+        bar.close()
+        await db.dispose()
+    for line, why in report.rejected:
+        print(f"{path.name}: line {line}: {why}", file=sys.stderr)
+    print(report.summary)
+    return 1 if report.rejected else 0
+
+
 HUB_LINE = "Hub: "
 
 
@@ -211,6 +229,17 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--role", choices=roles, required=True)
     tok.add_argument("--org", required=True, help="vendor NPI, network code or plan code")
     tok.add_argument("--subject", default=None)
+    le = sub.add_parser(
+        "load-enrollments",
+        help="load enrollment changes from a CSV file (cin, network, effective_from, "
+        "effective_to, reason); idempotent per row",
+    )
+    le.add_argument("file", type=Path)
+    le.add_argument(
+        "--strict",
+        action="store_true",
+        help="all or nothing: apply the file only if every row is valid",
+    )
     wk = sub.add_parser("worker", help="run the SLA worker (safe to run several)")
     wk.add_argument("--once", action="store_true", help="one sweep, then exit")
     oa = sub.add_parser("openapi", help="print or check the OpenAPI document")
@@ -256,6 +285,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         _create_token(args)
     elif args.command == "openapi":
         return _openapi(args)
+    elif args.command == "load-enrollments":
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"dme-portal: cannot read {args.file}: {exc}", file=sys.stderr)
+            return 2
+        return asyncio.run(_load_enrollments(args.file, text, strict=args.strict))
     elif args.command == "worker":
         asyncio.run(_worker(once=args.once))
     return 0

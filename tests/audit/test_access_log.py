@@ -488,6 +488,25 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         params={"member_cin": world.member.cin},
     )
 
+    await w.call(
+        "recordEnrollment",
+        "POST",
+        f"/v1/members/{world.member_b.cin}/enrollments",
+        plan,
+        settings,
+        E("create", "member", b),
+        status=201,
+        json={"network": world.network_a.code, "effective_from": "2027-06-01"},
+    )
+    await w.call(
+        "listEnrollments",
+        "GET",
+        f"/v1/members/{world.member_b.cin}/enrollments",
+        plan,
+        settings,
+        E("list", "member", b),
+    )
+
     operations = {
         op["operationId"] for item in app.openapi()["paths"].values() for op in item.values()
     }

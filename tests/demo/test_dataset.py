@@ -262,7 +262,11 @@ class TestUsersAndClients:
         ids = [c.client_id for c in demo.clients]
         assert len(set(ids)) == len(ids)
         by_role = Counter(c.role for c in demo.clients)
-        assert by_role == {"vendor_client": len(demo.vendors), "network_client": len(demo.networks)}
+        assert by_role == {
+            "vendor_client": len(demo.vendors),
+            "network_client": len(demo.networks),
+            "plan_client": 1,
+        }
         assert {c.org_code for c in demo.clients if c.role == "vendor_client"} == {
             v.npi for v in demo.vendors
         }

@@ -68,7 +68,8 @@ _oauth2 = OAuth2(
         password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes={}),
     ),
     scheme_name="OAuth2",
-    description="`clientCredentials` for machines (`vendor_client`, `network_client`): client "
+    description="`clientCredentials` for machines (`vendor_client`, `network_client`, "
+    "`plan_client`): client "
     "id and secret as HTTP Basic or as form fields. `password` for people (vendor staff, "
     "reviewers, admins, coordinators). The access token's role decides what the caller may do; "
     "the token has no scopes.",

@@ -20,13 +20,15 @@ class Role(StrEnum):
     NETWORK_ADMIN = "network_admin"
     CARE_COORDINATOR = "care_coordinator"
     PLAN_ADMIN = "plan_admin"
+    # The plan's own systems (enrollment feeds): machine client credentials, plan-wide.
+    PLAN_CLIENT = "plan_client"
 
 
 VENDOR_ROLES = frozenset({Role.VENDOR, Role.VENDOR_CLIENT})
 NETWORK_ROLES = frozenset(
     {Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_CLIENT, Role.NETWORK_ADMIN}
 )
-MACHINE_ROLES = frozenset({Role.VENDOR_CLIENT, Role.NETWORK_CLIENT})
+MACHINE_ROLES = frozenset({Role.VENDOR_CLIENT, Role.NETWORK_CLIENT, Role.PLAN_CLIENT})
 
 # Which organisation kinds a role may belong to.
 ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
@@ -38,4 +40,5 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
     Role.NETWORK_ADMIN: frozenset({OrgKind.NETWORK}),
     Role.CARE_COORDINATOR: frozenset({OrgKind.NETWORK, OrgKind.PLAN}),
     Role.PLAN_ADMIN: frozenset({OrgKind.PLAN}),
+    Role.PLAN_CLIENT: frozenset({OrgKind.PLAN}),
 }

@@ -18,7 +18,7 @@ OrgKind = Literal["vendor", "network", "plan"]
 UserRole = Literal[
     "vendor", "reviewer", "medical_director", "network_admin", "care_coordinator", "plan_admin"
 ]
-ClientRole = Literal["vendor_client", "network_client"]
+ClientRole = Literal["vendor_client", "network_client", "plan_client"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ class DemoUser:
 
 @dataclass(frozen=True, slots=True)
 class DemoClient:
-    """A machine client (client credentials); org_code is the vendor NPI or network code."""
+    """A machine client (client credentials); org_code is the vendor NPI, network or plan code."""
 
     client_id: str
     role: ClientRole
@@ -400,4 +400,7 @@ def _build_clients(*, vendors: Sequence[DemoVendor]) -> tuple[DemoClient, ...]:
         DemoClient(f"network-{n.code}", "network_client", "network", n.code, f"{n.name} UM system")
         for n in _NETWORKS
     ]
-    return (*vendor_clients, *network_clients)
+    plan_client = DemoClient(
+        f"plan-{_PLAN.code}", "plan_client", "plan", _PLAN.code, f"{_PLAN.name} enrollment feed"
+    )
+    return (*vendor_clients, *network_clients, plan_client)

@@ -34,3 +34,8 @@ class Enrollment(UUIDPk, Base):
     network_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("network.id"), index=True)
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
+    # Why and by whom the period was recorded (null for periods older than the enrollment
+    # endpoint and loader, issue 16).
+    reason: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -108,7 +108,7 @@ def _csag_failures(
                 "assigns the member to it.",
             )
         )
-    if csag.requires_in_network_vendor and not line.in_network:
+    if csag.requires_in_network_vendor and not line.contracted:
         out.append(
             Reason(
                 "csag_in_network_required",
@@ -195,6 +195,8 @@ def _evaluate_line(
             )
         )
 
+    if line.under_continuity:
+        trace.append(_continuity_step(line))
     brand_missing_reason = bool(rules.require_brand_reason and line.brand and not line.brand_reason)
     candidates = _candidates(line, prefixes, rules)
     failures: list[Reason] = []
@@ -224,6 +226,9 @@ def _evaluate_line(
             )
             continue
         end = line.start_date + timedelta(days=allowed - 1)
+        if line.under_continuity and line.continuity_until is not None:
+            # The network honours an out-of-network vendor only while continuity lasts.
+            end = min(end, line.continuity_until)
         if missing:
             trace.append(
                 TraceStep(
@@ -239,7 +244,7 @@ def _evaluate_line(
                 True,
                 f"{entry.csag.name} pre-approves {line.hcpcs} for these "
                 f"diagnoses: authorized {line.start_date.isoformat()} to "
-                f"{end.isoformat()} ({allowed} days"
+                f"{end.isoformat()} ({(end - line.start_date).days + 1} days"
                 f"{', lifelong condition' if lifelong else ''}).",
             )
         )
@@ -277,7 +282,7 @@ def _evaluate_line(
         reasons.append(Reason("documents_missing", f"Send {_words(missing)} for {line.hcpcs}."))
     if brand_missing_reason and not any(r.code == "brand_reason_required" for r in reasons):
         reasons.append(_brand_reason(line))
-    if not line.in_network and rules.requires_letter_of_agreement:
+    if not line.contracted and rules.requires_letter_of_agreement:
         reasons.append(
             Reason(
                 "out_of_network",
@@ -288,6 +293,18 @@ def _evaluate_line(
         )
     trace.extend(TraceStep("review", False, r.message) for r in reasons if r not in failures)
     return result(RuleOutcome.NEEDS_REVIEW, None, reasons)
+
+
+def _continuity_step(line: LineFacts) -> TraceStep:
+    """Continuity of care: the member's vendor keeps serving after a network move."""
+    until = line.continuity_until.isoformat() if line.continuity_until else ""
+    return TraceStep(
+        "continuity_of_care",
+        True,
+        f"The vendor is not contracted with this network, but it continues the member's "
+        f"care for {line.hcpcs} from the previous network until {until}: it counts as in "
+        "network until then (continuity of care, W&I Code 14094.13).",
+    )
 
 
 def _words(documents: tuple[DocumentType, ...]) -> str:

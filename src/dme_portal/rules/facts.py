@@ -24,6 +24,23 @@ class LineFacts:
     in_network: bool
     brand: str | None = None
     brand_reason: str | None = None
+    # The last day an out-of-network vendor keeps serving the member for this item after the
+    # member moved network (continuity of care, W&I Code 14094.13); None when no continuity.
+    continuity_until: date | None = None
+
+    @property
+    def under_continuity(self) -> bool:
+        """Out of network, but continuing the member's care from the previous network."""
+        return (
+            not self.in_network
+            and self.continuity_until is not None
+            and self.start_date <= self.continuity_until
+        )
+
+    @property
+    def contracted(self) -> bool:
+        """Counts as in network for the contract checks (CSAG vendor rule, out-of-network)."""
+        return self.in_network or self.under_continuity
 
     @property
     def units_per_month(self) -> int:

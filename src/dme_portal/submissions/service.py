@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
@@ -137,6 +137,7 @@ async def route(
         raise Unauthorized("The token's vendor is not known to the hub.")
     contracts = await repository.contracts_for(session, principal.vendor_id, network.id)
     statuses = tuple(repository.contract_status_on(contracts, ln.start_date) for ln in body.lines)
+    continuing = await _continuity(session, principal.vendor_id, member.id, body, statuses)
     facts = tuple(
         LineFacts(
             line_number=i + 1,
@@ -150,6 +151,7 @@ async def route(
             in_network=status is ContractStatus.IN_NETWORK,
             brand=ln.brand,
             brand_reason=ln.brand_reason,
+            continuity_until=continuing[i],
         )
         for i, (ln, status) in enumerate(zip(body.lines, statuses, strict=True))
     )
@@ -166,6 +168,27 @@ async def route(
         documents=frozenset(a.document_type for a in attachments),
     )
     return Routed(member, network, statuses, rules, evaluation, tuple(attachments))
+
+
+async def _continuity(
+    session: AsyncSession,
+    vendor_id: uuid.UUID,
+    member_id: uuid.UUID,
+    body: AuthorizationRequestCreate,
+    statuses: tuple[ContractStatus, ...],
+) -> list[date | None]:
+    """Per line, the end of the vendor's continuity of care for the item (out-of-network
+    lines only): the rules count such a line as in network until then (W&I Code 14094.13)."""
+    from dme_portal.authorizations.continuity import continuity_for
+
+    return [
+        None
+        if status is ContractStatus.IN_NETWORK
+        else await continuity_for(
+            session, member_id=member_id, vendor_id=vendor_id, hcpcs=ln.hcpcs, on=ln.start_date
+        )
+        for ln, status in zip(body.lines, statuses, strict=True)
+    ]
 
 
 def category_of(code: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.audit.models import AccessAction, Outcome, ResourceType
+from dme_portal.members.schemas import EnrollmentOutcome
 from dme_portal.reconsiderations.models import ReconsiderationOutcome, ReconsiderationStatus
 from dme_portal.reconsiderations.schemas import LineVerdict
 from dme_portal.review.reasons import REASONS, DecisionReason
@@ -263,6 +264,15 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             Assigned.ANY: "Claimed or not.",
             Assigned.ME: "Claimed by you.",
             Assigned.UNASSIGNED: "Claimed by nobody.",
+        },
+    ),
+    EnrollmentOutcome: EnumText(
+        "What recording an enrollment did.",
+        {
+            EnrollmentOutcome.APPLIED: "The period was recorded now (the previous one closed, "
+            "continuity given when the network changed).",
+            EnrollmentOutcome.UNCHANGED: "Exactly this period was already on file: nothing "
+            "changed.",
         },
     ),
 }

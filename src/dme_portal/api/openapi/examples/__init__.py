@@ -25,6 +25,7 @@ from dme_portal.api.openapi.examples import (
     audit,
     authorizations,
     demo,
+    enrollments,
     problems,
     reconsideration,
     requests,
@@ -53,6 +54,7 @@ EXAMPLES: dict[type[BaseModel], list[Json]] = {
     **audit.EXAMPLES,
     **reconsideration.EXAMPLES,
     **authorizations.EXAMPLES,
+    **enrollments.EXAMPLES,
 }
 # Named examples (a choice in Swagger UI) of the operations the three scenarios go through.
 SUBMISSIONS = demo.SUBMISSIONS
