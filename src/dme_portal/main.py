@@ -20,6 +20,7 @@ from dme_portal.api.v1 import (
     attachments,
     audit,
     auth,
+    authorization_renewals,
     authorization_requests,
     codes,
     coverage,
@@ -101,6 +102,7 @@ def create_app(
     for module in (
         auth,
         authorization_requests,
+        authorization_renewals,
         attachments,
         audit,
         codes,

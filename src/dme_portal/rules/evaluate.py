@@ -89,7 +89,7 @@ def _candidates(
     return found
 
 
-def _allowed_days(rules: CompiledRuleSet, lifelong: bool, item_max: int | None = None) -> int:
+def allowed_days(rules: CompiledRuleSet, lifelong: bool, item_max: int | None = None) -> int:
     d = rules.durations
     days = min(d.lifelong_days if lifelong else d.default_days, d.max_days)
     return min(days, item_max) if item_max is not None else days
@@ -195,12 +195,18 @@ def _evaluate_line(
             )
         )
 
+    if line.extended_days is not None:
+        # A person grants the longer period, never the rules: the network sees it as such.
+        reasons = _extended_reasons(line, missing)
+        trace.append(TraceStep("extended_period", False, reasons[0].message))
+        return result(RuleOutcome.NEEDS_REVIEW, None, reasons)
+
     brand_missing_reason = bool(rules.require_brand_reason and line.brand and not line.brand_reason)
     candidates = _candidates(line, prefixes, rules)
     failures: list[Reason] = []
     awaiting: CsagEntry | None = None
     for entry in candidates:
-        allowed = _allowed_days(rules, lifelong, entry.item.max_period_days)
+        allowed = allowed_days(rules, lifelong, entry.item.max_period_days)
         problems = _csag_failures(entry, line, facts, allowed)
         rule = f"csag:{entry.csag.id}"
         if problems:
@@ -288,6 +294,20 @@ def _evaluate_line(
         )
     trace.extend(TraceStep("review", False, r.message) for r in reasons if r not in failures)
     return result(RuleOutcome.NEEDS_REVIEW, None, reasons)
+
+
+def _extended_reasons(line: LineFacts, missing: tuple[DocumentType, ...]) -> list[Reason]:
+    """Why a renewal asking for the extended lifelong period goes to a reviewer (issue 16)."""
+    reasons = [
+        Reason(
+            "extended_period_requested",
+            f"The vendor asks for the extended lifelong period ({line.extended_days} days) "
+            f"for {line.hcpcs}: a reviewer decides it.",
+        )
+    ]
+    if missing:
+        reasons.append(Reason("documents_missing", f"Send {_words(missing)} for {line.hcpcs}."))
+    return reasons
 
 
 def _words(documents: tuple[DocumentType, ...]) -> str:

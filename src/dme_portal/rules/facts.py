@@ -24,6 +24,9 @@ class LineFacts:
     in_network: bool
     brand: str | None = None
     brand_reason: str | None = None
+    # A renewal's request for the ruleset's extended lifelong period, in days (issue 16):
+    # a person grants it, so the line goes to review.
+    extended_days: int | None = None
 
     @property
     def units_per_month(self) -> int:
