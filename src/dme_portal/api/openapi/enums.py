@@ -9,6 +9,7 @@ from typing import Any
 
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.audit.models import AccessAction, Outcome, ResourceType
+from dme_portal.authorizations.renewals.schemas import RenewalOutcome
 from dme_portal.review.reasons import REASONS, DecisionReason
 from dme_portal.review.repository import Assigned
 from dme_portal.review.schemas import DecisionOutcome
@@ -232,6 +233,15 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             Assigned.ANY: "Claimed or not.",
             Assigned.ME: "Claimed by you.",
             Assigned.UNASSIGNED: "Claimed by nobody.",
+        },
+    ),
+    RenewalOutcome: EnumText(
+        "What became of a renewal inside the call.",
+        {
+            RenewalOutcome.APPROVED: "Approved by the network's rules (a condition-specific "
+            "group): the new authorization follows the old one.",
+            RenewalOutcome.IN_REVIEW: "Waiting for the network's review (`waiting_on` says "
+            "what for).",
         },
     ),
 }

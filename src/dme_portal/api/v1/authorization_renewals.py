@@ -28,7 +28,7 @@ from dme_portal.authorizations.renewals.schemas import (
 )
 from dme_portal.submissions import service as submission_service
 
-router = APIRouter(tags=["authorizations"])
+router = APIRouter(tags=["renewals"])
 
 VendorPrincipal = Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))]
 AuthorizationId = Annotated[uuid.UUID, Path(description="The authorization's id.")]

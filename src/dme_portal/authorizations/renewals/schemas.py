@@ -75,10 +75,14 @@ class RenewalBatchCreate(_Strict):
     """Up to 100 renewals, all or nothing: one bad item refuses the batch, naming each
     problem as `renewals[i].<field>`."""
 
-    renewals: list[RenewalItem] = Field(min_length=1, max_length=MAX_BATCH)
+    renewals: list[RenewalItem] = Field(
+        min_length=1, max_length=MAX_BATCH, description="One item per authorization, 1 to 100."
+    )
 
 
 class RenewalOutcome(StrEnum):
+    """`approved` inside the call (a condition-specific group), or `in_review` (a person)."""
+
     APPROVED = "approved"
     IN_REVIEW = "in_review"
 
@@ -96,4 +100,4 @@ class RenewalRead(BaseModel):
 class RenewalBatchRead(BaseModel):
     """The renewals filed, in the order asked."""
 
-    renewals: list[RenewalRead]
+    renewals: list[RenewalRead] = Field(description="One per item, in the order asked.")

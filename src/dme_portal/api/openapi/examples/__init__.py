@@ -19,7 +19,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from dme_portal.api.health import Health
-from dme_portal.api.openapi.examples import activity, admin, audit, demo, problems, requests
+from dme_portal.api.openapi.examples import (
+    activity,
+    admin,
+    audit,
+    demo,
+    problems,
+    renewals,
+    requests,
+)
 from dme_portal.api.problem import Problem
 from dme_portal.api.v1.auth import TokenResponse
 from dme_portal.rulesets.schemas import CoverageCheckResult
@@ -42,6 +50,7 @@ EXAMPLES: dict[type[BaseModel], list[Json]] = {
     **admin.EXAMPLES,
     **problems.EXAMPLES,
     **audit.EXAMPLES,
+    **renewals.EXAMPLES,
 }
 # Named examples (a choice in Swagger UI) of the operations the three scenarios go through.
 SUBMISSIONS = demo.SUBMISSIONS
