@@ -217,7 +217,10 @@ class RequestLine(UUIDPk, Base):
     # A renewal's line: the authorization it renews (issue 16); its own authorization's
     # ``renews_id`` is copied from here when the line is approved.
     renews_authorization_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("authorization.id"), index=True
+        # use_alter: authorization.line_id points back here (a cycle of foreign keys).
+        Uuid,
+        ForeignKey("authorization.id", use_alter=True),
+        index=True,
     )
 
     request: Mapped[AuthorizationRequest] = relationship(back_populates="lines", lazy="raise")
