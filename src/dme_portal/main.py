@@ -20,6 +20,7 @@ from dme_portal.api.v1 import (
     attachments,
     audit,
     auth,
+    authorization_renewals,
     authorization_requests,
     authorizations,
     codes,
@@ -103,6 +104,7 @@ def create_app(
     for module in (
         auth,
         authorization_requests,
+        authorization_renewals,
         authorizations,
         attachments,
         audit,

@@ -8,6 +8,7 @@ import io
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from dme_portal.audit.models import AccessLog, AccessLogMember
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
+from dme_portal.authorizations.models import Authorization
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
@@ -430,6 +432,60 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         E("change", "reconsideration", a),
         headers={"If-Match": r.headers["ETag"]},
         json={"lines": [{"line_number": 1, "outcome": "overturned"}]},
+    )
+
+    # Issue 16: renewals (single and batch) of two short authorizations, in their window.
+    soon = NOW.date() + timedelta(days=1)
+    short = [
+        {
+            "hcpcs": code,
+            "quantity": 1,
+            "start_date": soon.isoformat(),
+            "end_date": (soon + timedelta(days=5)).isoformat(),
+        }
+        for code in ("L1970", "L1907")
+    ]
+    r = await client.post(
+        "/v1/authorization-requests",
+        json=request_body(world, lines=short),
+        headers=auth_headers(settings, vendor),
+    )
+    assert r.status_code == 201, r.text
+    short_url = f"/v1/authorization-requests/{r.json()['id']}"
+    etag = (await client.get(short_url, headers=auth_headers(settings, reviewer))).headers["ETag"]
+    decided = await client.post(
+        f"/v1/review/requests/{r.json()['id']}/decision",
+        headers={**auth_headers(settings, reviewer), "If-Match": etag},
+        json={"lines": [{"line_number": n, "outcome": "approved"} for n in (1, 2)]},
+    )
+    assert decided.status_code == 200, decided.text
+    async with unit_of_work(database) as s:
+        renewable = list(
+            await s.scalars(
+                select(Authorization.id)
+                .where(Authorization.request_id == uuid.UUID(r.json()["id"]))
+                .order_by(Authorization.line_number)
+            )
+        )
+    await w.call(
+        "renewAuthorization",
+        "POST",
+        f"/v1/authorizations/{renewable[0]}/renewals",
+        vendor,
+        settings,
+        E("create", "authorization_request", a),
+        status=201,
+        json={},
+    )
+    await w.call(
+        "renewAuthorizations",
+        "POST",
+        "/v1/authorization-renewals",
+        vendor,
+        settings,
+        E("create", "authorization_request", a),
+        status=201,
+        json={"renewals": [{"authorization_id": str(renewable[1])}]},
     )
 
     await publish(database, world.network_b, choc_like())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from dme_portal.authorizations.models import Authorization, AuthorizationStatus
+from dme_portal.authorizations.models import IN_FORCE, Authorization, AuthorizationStatus
 from dme_portal.submissions.models import AuthorizationRequest, AuthorizationState, RequestLine
 
 
@@ -46,8 +46,32 @@ async def sync_from_lines(
             found.state_changed_at = now
     if created:
         await session.flush()
+        await _supersede_renewed(session, created, now=now)
     _attach(request, [*existing.values(), *created])
     return created
+
+
+async def _supersede_renewed(
+    session: AsyncSession, created: list[Authorization], *, now: datetime
+) -> None:
+    """A renewal's authorization supersedes the one it renews (issue 16).
+
+    ``superseded_by_id`` is set at once; the state turns ``superseded`` when the new period
+    starts (at once when it already has: the expiry worker does it for later starts), so
+    coverage passes from one to the other with no gap and no overlap.
+    """
+    today = now.astimezone(UTC).date()
+    for new in created:
+        if new.renews_id is None or new.state is AuthorizationStatus.VOID:
+            continue
+        old = await session.get(Authorization, new.renews_id, with_for_update=True)
+        if old is None:
+            continue
+        old.superseded_by_id = new.id
+        if new.start_date <= today and old.state in IN_FORCE:
+            old.state = AuthorizationStatus.SUPERSEDED
+            old.state_changed_at = now
+    await session.flush()
 
 
 def _attach(request: AuthorizationRequest, rows: list[Authorization]) -> None:
@@ -86,4 +110,5 @@ def from_line(
         issued_at=now,
         issued_by=issued_by,
         state_changed_at=now,
+        renews_id=line.renews_authorization_id,
     )

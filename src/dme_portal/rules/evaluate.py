@@ -89,7 +89,7 @@ def _candidates(
     return found
 
 
-def _allowed_days(rules: CompiledRuleSet, lifelong: bool, item_max: int | None = None) -> int:
+def allowed_days(rules: CompiledRuleSet, lifelong: bool, item_max: int | None = None) -> int:
     d = rules.durations
     days = min(d.lifelong_days if lifelong else d.default_days, d.max_days)
     return min(days, item_max) if item_max is not None else days
@@ -197,12 +197,19 @@ def _evaluate_line(
 
     if line.under_continuity:
         trace.append(_continuity_step(line))
+
+    if line.extended_days is not None:
+        # A person grants the longer period, never the rules: the network sees it as such.
+        reasons = _extended_reasons(line, missing)
+        trace.append(TraceStep("extended_period", False, reasons[0].message))
+        return result(RuleOutcome.NEEDS_REVIEW, None, reasons)
+
     brand_missing_reason = bool(rules.require_brand_reason and line.brand and not line.brand_reason)
     candidates = _candidates(line, prefixes, rules)
     failures: list[Reason] = []
     awaiting: CsagEntry | None = None
     for entry in candidates:
-        allowed = _allowed_days(rules, lifelong, entry.item.max_period_days)
+        allowed = allowed_days(rules, lifelong, entry.item.max_period_days)
         problems = _csag_failures(entry, line, facts, allowed)
         rule = f"csag:{entry.csag.id}"
         if problems:
@@ -305,6 +312,20 @@ def _continuity_step(line: LineFacts) -> TraceStep:
         f"care for {line.hcpcs} from the previous network until {until}: it counts as in "
         "network until then (continuity of care, W&I Code 14094.13).",
     )
+
+
+def _extended_reasons(line: LineFacts, missing: tuple[DocumentType, ...]) -> list[Reason]:
+    """Why a renewal asking for the extended lifelong period goes to a reviewer (issue 16)."""
+    reasons = [
+        Reason(
+            "extended_period_requested",
+            f"The vendor asks for the extended lifelong period ({line.extended_days} days) "
+            f"for {line.hcpcs}: a reviewer decides it.",
+        )
+    ]
+    if missing:
+        reasons.append(Reason("documents_missing", f"Send {_words(missing)} for {line.hcpcs}."))
+    return reasons
 
 
 def _words(documents: tuple[DocumentType, ...]) -> str:

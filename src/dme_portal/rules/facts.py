@@ -24,6 +24,9 @@ class LineFacts:
     in_network: bool
     brand: str | None = None
     brand_reason: str | None = None
+    # A renewal's request for the ruleset's extended lifelong period, in days (issue 16):
+    # a person grants it, so the line goes to review.
+    extended_days: int | None = None
     # The last day an out-of-network vendor keeps serving the member for this item after the
     # member moved network (continuity of care, W&I Code 14094.13); None when no continuity.
     continuity_until: date | None = None

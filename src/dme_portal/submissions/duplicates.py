@@ -2,7 +2,9 @@
 
 A new ``initial`` request is refused (409) when a line's code and period overlap a line of an
 open request or an authorization in force for the same member. ``change`` and ``renewal``
-requests are how a vendor asks for more or for longer, so they are not refused here.
+requests are how a vendor asks for more or for longer, so they are not refused here; a
+renewal is refused only when the authorization it renews has another renewal open
+(``open_renewals``).
 """
 
 from __future__ import annotations
@@ -144,3 +146,26 @@ def _conflict(index: int, code: str, found: Existing, *, own: bool) -> Duplicate
             "existing_period": {"start": found.start.isoformat(), "end": found.end.isoformat()},
         },
     )
+
+
+async def open_renewals(
+    session: AsyncSession, authorization_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The open renewal request of each of these authorizations that has one (issue 16).
+
+    A renewal is let through for the authorization it renews (``refuse_overlaps`` checks
+    only ``initial`` requests), but a second open renewal of the same one is refused (409).
+    """
+    if not authorization_ids:
+        return {}
+    r, ln = AuthorizationRequest, RequestLine
+    stmt = (
+        select(ln.renews_authorization_id, r.id)
+        .join(r, ln.request_id == r.id)
+        .where(
+            ln.renews_authorization_id.in_(authorization_ids),
+            r.status.in_(_OPEN),
+            ln.outcome.is_(None),
+        )
+    )
+    return {row.renews_authorization_id: row.id for row in (await session.execute(stmt)).all()}

@@ -147,6 +147,10 @@ class AuthorizationRequest(UUIDPk, Base):
     paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
     expedited_reason: Mapped[str | None] = mapped_column(Text)
+    # A renewal's request for the ruleset's extended lifelong period (days), and the vendor's
+    # reason: a reviewer decides it (issue 16).
+    extended_period_days: Mapped[int | None] = mapped_column(Integer)
+    extended_period_reason: Mapped[str | None] = mapped_column(Text)
     # Kept for reports (the events say the same): who decided (rules, user or client), and
     # whether the request was ever pended for information.
     decided_by: Mapped[str | None] = mapped_column(String(16))
@@ -220,6 +224,14 @@ class RequestLine(UUIDPk, Base):
     physician_subject: Mapped[str | None] = mapped_column(String(200))
     physician_npi: Mapped[str | None] = mapped_column(String(10))
     physician_name: Mapped[str | None] = mapped_column(String(200))
+    # A renewal's line: the authorization it renews (issue 16); its own authorization's
+    # ``renews_id`` is copied from here when the line is approved.
+    renews_authorization_id: Mapped[uuid.UUID | None] = mapped_column(
+        # use_alter: authorization.line_id points back here (a cycle of foreign keys).
+        Uuid,
+        ForeignKey("authorization.id", use_alter=True),
+        index=True,
+    )
 
     request: Mapped[AuthorizationRequest] = relationship(back_populates="lines", lazy="raise")
     # The line's authorization row (issue 16), read-only from here: ``read_options`` loads it,

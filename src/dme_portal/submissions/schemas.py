@@ -370,6 +370,11 @@ class LineRead(BaseModel):
     authorization: LineAuthorization | None = Field(
         description="The authorization granted; null unless approved or modified."
     )
+    renews_authorization_id: uuid.UUID | None = Field(
+        default=None,
+        description="On a renewal: the authorization this line renews (its own authorization "
+        "supersedes it once approved).",
+    )
 
 
 class NetworkRef(BaseModel):
@@ -431,6 +436,15 @@ class InformationRequestRead(BaseModel):
     attachment_ids: list[str] = Field(description="Attachments the vendor sent with the answer.")
 
 
+class ExtendedPeriodRequested(BaseModel):
+    """A renewal's request for the ruleset's extended lifelong period."""
+
+    days: int = Field(
+        description="The period asked for, in days (`renewals.extended_lifelong_days`)."
+    )
+    reason: str = Field(description="The vendor's reason, for the reviewer.")
+
+
 class AuthorizationRequestRead(BaseModel):
     """An authorization request: its lines and their outcomes, its SLA clock, what it awaits.
 
@@ -477,6 +491,11 @@ class AuthorizationRequestRead(BaseModel):
     vendor_answered_since_last_question: bool | None = Field(
         description="Whether the vendor has answered the network's latest question; null when "
         "the network never asked one."
+    )
+    extended_period_requested: ExtendedPeriodRequested | None = Field(
+        default=None,
+        description="On a renewal: the extended lifelong period the vendor asked for, and why; "
+        "a reviewer decides it (the rules never grant it).",
     )
 
 

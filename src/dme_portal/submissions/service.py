@@ -59,6 +59,7 @@ from dme_portal.submissions.schemas import (
     AuthorizationRequestRead,
     AuthorizationRequestStatusView,
     DecidingPhysicianRead,
+    ExtendedPeriodRequested,
     InformationRequestRead,
     LineAuthorization,
     LineRead,
@@ -77,6 +78,15 @@ if TYPE_CHECKING:
 
 def etag_of(request: AuthorizationRequest) -> str:
     return f'"v{request.version}"'
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalOf:
+    """What makes a submission a renewal: the authorization its lines renew, and the
+    extended lifelong period asked for (days, reason), if any."""
+
+    authorization_id: uuid.UUID
+    extended: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +113,17 @@ class Routed:
 
 
 async def route(
-    session: AsyncSession, *, principal: Principal, body: AuthorizationRequestCreate, now: datetime
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    body: AuthorizationRequestCreate,
+    now: datetime,
+    extended_days: int | None = None,
 ) -> Routed:
     """Validate, find the member's network on the start date, and run its rules.
 
-    The documents named in ``attachment_ids`` count as on file for the rules.
+    The documents named in ``attachment_ids`` count as on file for the rules;
+    ``extended_days``: a renewal asks for the extended lifelong period (a reviewer decides).
     """
     from dme_portal.attachments import service as attachment_service
 
@@ -152,6 +168,7 @@ async def route(
             brand=ln.brand,
             brand_reason=ln.brand_reason,
             continuity_until=continuing[i],
+            extended_days=extended_days,
         )
         for i, (ln, status) in enumerate(zip(body.lines, statuses, strict=True))
     )
@@ -230,9 +247,21 @@ async def submit(
     body: AuthorizationRequestCreate,
     now: datetime,
     default_at_risk_fraction: float,
+    renewal: RenewalOf | None = None,
 ) -> AuthorizationRequest:
-    """Route to the member's network, apply its rules, start the SLA clock, record events."""
-    routed = await route(session, principal=principal, body=body, now=now)
+    """Route to the member's network, apply its rules, start the SLA clock, record events.
+
+    ``renewal``: the request renews an authorization (its lines link to it), perhaps asking
+    for the extended lifelong period (issue 16; see authorizations/renewals.py).
+    """
+    extended = renewal.extended if renewal else None
+    routed = await route(
+        session,
+        principal=principal,
+        body=body,
+        now=now,
+        extended_days=extended[0] if extended else None,
+    )
     network = routed.network
     assert principal.vendor_id is not None
     await duplicates.refuse_overlaps(
@@ -258,6 +287,8 @@ async def submit(
         paused_seconds=0,
         expedited_reason=body.expedited_reason,
         was_pended=False,
+        extended_period_days=extended[0] if extended else None,
+        extended_period_reason=extended[1] if extended else None,
     )
     request.member = routed.member
     request.network = network
@@ -292,6 +323,7 @@ async def submit(
             rule_trace=[],
             documents_required=[],
             documents_missing=[],
+            renews_authorization_id=renewal.authorization_id if renewal else None,
         )
         apply_rules(row, result, network)
         request.lines.append(row)
@@ -337,6 +369,7 @@ def describe_waiting(request: AuthorizationRequest, *, documents_on_file: frozen
     return waiting.describe(
         request.status,
         network_name=request.network.name,
+        extended_period_days=request.extended_period_days if open_lines else None,
         rules_approve_on_documents=bool(open_lines)
         and all(ln.rule_outcome == RuleOutcome.AWAITING_DOCUMENTS.value for ln in open_lines),
         out_of_network_lines=sum(
@@ -539,6 +572,7 @@ def to_read(
                 deciding_physician=_physician(line) if views.shows_physician(viewer) else None,
                 rules=_line_rules(line),
                 authorization=_line_authorization(line),
+                renews_authorization_id=line.renews_authorization_id,
             )
         )
     network = request.network
@@ -572,6 +606,11 @@ def to_read(
         vendor=VendorRef(id=request.vendor.id, name=request.vendor.name, npi=request.vendor.npi),
         open_information_request=_open_question(request, viewer),
         vendor_answered_since_last_question=information.answered_since_last_question(request),
+        extended_period_requested=ExtendedPeriodRequested(
+            days=request.extended_period_days, reason=request.extended_period_reason or ""
+        )
+        if request.extended_period_days
+        else None,
     )
 
 

@@ -20,6 +20,7 @@ def describe(
     out_of_network_lines: int = 0,
     documents_needed: list[str] | None = None,
     rules_approve_on_documents: bool = False,
+    extended_period_days: int | None = None,
 ) -> str:
     """A plain-language sentence naming who must act next and on what.
 
@@ -34,6 +35,12 @@ def describe(
         )
     if status is RequestStatus.IN_REVIEW:
         text = f"Waiting for {network_name} to review the request and decide."
+        if extended_period_days:
+            text = (
+                f"Waiting for {network_name} to review the request and decide on the extended "
+                f"lifelong period ({extended_period_days} days) the vendor asked for: a person "
+                "grants it, not the rules."
+            )
         if documents_needed:
             words = ", ".join(_DOC_WORDS.get(d, d) for d in documents_needed)
             text += f" The vendor should send {words}."

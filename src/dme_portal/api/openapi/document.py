@@ -99,6 +99,15 @@ TAGS: list[dict[str, Any]] = [
         "moved there); the plan all.",
     },
     {
+        "name": "renewals",
+        "x-displayName": "Renewals",
+        "description": "Renew authorizations in one call, one or up to 100 at once (all or "
+        "nothing): each becomes a `renewal` request carrying the line, diagnoses and documents "
+        "forward, under the rules of the network the member is enrolled in on the new start; "
+        "a condition-specific group approves it inside the call, and the new authorization "
+        "follows the old one with no gap and no overlap.",
+    },
+    {
         "name": "coverage checks",
         "x-displayName": "Coverage checks",
         "description": "Ask before submitting: does this line need authorization at the "

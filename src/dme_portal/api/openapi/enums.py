@@ -9,6 +9,7 @@ from typing import Any
 
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.audit.models import AccessAction, Outcome, ResourceType
+from dme_portal.authorizations.renewals.schemas import RenewalOutcome
 from dme_portal.members.schemas import EnrollmentOutcome
 from dme_portal.reconsiderations.models import ReconsiderationOutcome, ReconsiderationStatus
 from dme_portal.reconsiderations.schemas import LineVerdict
@@ -273,6 +274,15 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             "continuity given when the network changed).",
             EnrollmentOutcome.UNCHANGED: "Exactly this period was already on file: nothing "
             "changed.",
+        },
+    ),
+    RenewalOutcome: EnumText(
+        "What became of a renewal inside the call.",
+        {
+            RenewalOutcome.APPROVED: "Approved by the network's rules (a condition-specific "
+            "group): the new authorization follows the old one.",
+            RenewalOutcome.IN_REVIEW: "Waiting for the network's review (`waiting_on` says "
+            "what for).",
         },
     ),
 }

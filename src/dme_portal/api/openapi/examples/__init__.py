@@ -28,6 +28,7 @@ from dme_portal.api.openapi.examples import (
     enrollments,
     problems,
     reconsideration,
+    renewals,
     requests,
 )
 from dme_portal.api.problem import Problem
@@ -55,6 +56,7 @@ EXAMPLES: dict[type[BaseModel], list[Json]] = {
     **reconsideration.EXAMPLES,
     **authorizations.EXAMPLES,
     **enrollments.EXAMPLES,
+    **renewals.EXAMPLES,
 }
 # Named examples (a choice in Swagger UI) of the operations the three scenarios go through.
 SUBMISSIONS = demo.SUBMISSIONS
