@@ -137,7 +137,7 @@ async def related(session: AsyncSession, rows: Iterable[Authorization]) -> Relat
         found = await session.execute(
             select(Authorization.id, Authorization.number).where(Authorization.id.in_(link_ids))
         )
-        links = {i: (i, n) for i, n in found.tuples()}
+        links = {i: (i, n) for i, n in found.all()}
     return Related(members=members, vendors=vendors, networks=networks, links=links)
 
 
