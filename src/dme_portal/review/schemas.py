@@ -138,7 +138,9 @@ class ChangeRead(BaseModel):
     kind: str = Field(
         description="What changed: `submitted`, `rules_approved`, `decided`, "
         "`information_requested`, `information_received`, `urgency_downgraded`, "
-        "`sla_at_risk`, `sla_breached` or `cancelled`."
+        "`sla_at_risk`, `sla_breached`, `cancelled`, `authorization_expiring`, "
+        "`authorization_expired` or `authorization_superseded` (the data of one of the "
+        "request's authorizations changed state as its dates passed)."
     )
     changed_at: datetime = Field(description="When it changed.")
     request: AuthorizationRequestRead = Field(description="The request now (not at the change).")

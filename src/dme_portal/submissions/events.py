@@ -71,6 +71,29 @@ async def record_rules(
     )
 
 
+async def record_system(
+    session: AsyncSession,
+    request: AuthorizationRequest,
+    kind: str,
+    now: datetime,
+    *,
+    actor_id: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Add an event of the hub itself (a worker), which leaves the request's status as it is."""
+    await _append(
+        session,
+        request,
+        kind,
+        now,
+        actor=(ActorType.SYSTEM, actor_id, "system"),
+        from_status=request.status,
+        to_status=request.status,
+        reason=None,
+        data=data,
+    )
+
+
 async def _append(
     session: AsyncSession,
     request: AuthorizationRequest,

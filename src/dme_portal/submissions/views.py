@@ -42,6 +42,12 @@ _STATUS_DATA_KEYS = frozenset(
         "urgency",
         "voided_authorizations",
         "network_reference",
+        # An authorization's expiry, expiring or supersession (authorization.as_event_data()).
+        "authorization_id",
+        "authorization_number",
+        "start_date",
+        "end_date",
+        "state",
     }
 )
 _STATUS_LINE_KEYS = frozenset(
