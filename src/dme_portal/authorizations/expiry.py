@@ -16,7 +16,7 @@ deliveries through December 31 in California. With UTC dates it would read ``exp
 ``expired``, ``superseded`` and ``void`` never change here.
 
 The sweep runs in the worker's loop (``sla.worker.run_forever`` and ``dme-portal worker
---once``), one transaction per batch: it locks the authorizations and their requests with
+--once``), one transaction per batch: it locks the requests of the authorizations it moves with
 ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises writers), moves each with a conditional
 ``UPDATE ... WHERE state = <old state>``, and in the same transaction appends one timeline event
 to the authorization's request and one entry to its network's change feed, so several workers
@@ -215,7 +215,11 @@ def _due(
         )
         .order_by(a.end_date, a.id)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=[a, AuthorizationRequest])
+        # The request's lock covers its authorizations: the hub changes an authorization only
+        # with its request locked (``service.sync_from_lines``). Locking the authorization row
+        # too would keep it locked when the request's lock is skipped (PostgreSQL keeps a row
+        # lock taken before a skip), unprocessed and hidden from the other workers.
+        .with_for_update(skip_locked=True, of=AuthorizationRequest)
     )
 
 
