@@ -377,9 +377,7 @@ async def link(old: Authorization, successor: Authorization) -> None:
             .values(superseded_by_id=successor.id)
         )
         await s.execute(
-            update(Authorization)
-            .where(Authorization.id == successor.id)
-            .values(renews_id=old.id)
+            update(Authorization).where(Authorization.id == successor.id).values(renews_id=old.id)
         )
 
 
@@ -435,7 +433,8 @@ class TestOpenRenewal(OnDatabase):
     ) -> None:
         auth, renewal = await self.open_renewal(client, vendor, world, database)
 
-        for day in (auth.end_date, auth.end_date + timedelta(days=1), auth.end_date + timedelta(days=9)):
+        end = auth.end_date
+        for day in (end, end + timedelta(days=1), end + timedelta(days=9)):
             await sweep_on(database, day)
             assert (await reload(auth)).state is S.EXPIRING
         assert [k for k, _ in await recorded(auth.request_id)] == ["authorization_expiring"]
@@ -492,7 +491,8 @@ async def approved_for_other_code(
     async with unit_of_work(_db[0]) as s:
         request = await s.get(AuthorizationRequest, auth.request_id)
         template = await s.get(RequestLine, auth.line_id)
-        assert request is not None and template is not None
+        assert request is not None
+        assert template is not None
         copy = clone(template, line_number=2, hcpcs="E1161")
         s.add(copy)
         await s.flush()
@@ -527,9 +527,10 @@ class TestSeveralWorkers(OnDatabase):
         async with unit_of_work(database) as s:
             request = await s.get(AuthorizationRequest, template.request_id)
             line0 = await s.get(RequestLine, template.line_id)
-            assert request is not None and line0 is not None
+            assert request is not None
+            assert line0 is not None
             made: list[AuthorizationRequest] = []
-            for i in range(40):
+            for _ in range(40):
                 copy = clone(request)
                 s.add(copy)
                 made.append(copy)
@@ -604,3 +605,37 @@ async def counts(request_ids: list[uuid.UUID]) -> dict[tuple[str, str], int]:
         key = (kind, data["state"])
         found[key] = found.get(key, 0) + 1
     return found
+
+
+class TestViews(OnDatabase):
+    async def test_the_care_coordinator_reads_the_expiry_on_the_timeline(
+        self,
+        client: httpx.AsyncClient,
+        world: World,
+        vendor: Headers,
+        settings: Settings,
+        database: Database,
+        clock: FrozenClock,
+        choc: int,
+    ) -> None:
+        auth = await approved(client, vendor, world)
+        url = f"{REQUESTS_URL}/{auth.request_id}"
+        coordinator = auth_headers(settings, world.principal(Role.CARE_COORDINATOR))
+        before = (await client.get(url, headers=coordinator)).json()
+
+        day = auth.end_date + timedelta(days=1)
+        await sweep_on(database, day)
+
+        clock.set(at(day))
+        coordinator = auth_headers_at(settings, world.principal(Role.CARE_COORDINATOR), at(day))
+        r = await client.get(url, headers=coordinator)
+        assert r.status_code == 200, r.text
+        view = r.json()
+        assert view["view"] == "status"
+        assert view["status"] == before["status"] == "approved"
+        assert view["waiting_on"] == before["waiting_on"]
+        events = (await client.get(f"{url}/events", headers=coordinator)).json()["items"]
+        last = events[-1]
+        assert last["kind"] == "authorization_expired"
+        assert last["actor_type"] == "system"
+        assert last["data"] == {**auth.as_event_data(), "state": "expired"}
