@@ -49,7 +49,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dme_portal.authorizations.models import IN_FORCE, Authorization, AuthorizationStatus
-from dme_portal.db.dialect import day_after
+from dme_portal.db.dialect import day_after, without_jit
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.rules.ruleset import Renewals
@@ -194,9 +194,10 @@ def _due(
 ) -> Select[Authorization, AuthorizationRequest, date, bool]:
     """Authorizations in force that move today, with their requests, locked (skip locked).
 
-    The same conditions as ``next_state``, so every row selected moves. A successor starts the
-    day after the authorization it renews ends, so everything that moves ends before the
-    latest cutoff: the sweep reads ``ix_authorization_state_end``.
+    The same conditions as ``next_state``, so every row selected moves. A successor starts
+    after the authorization it renews ends (no overlap), so an authorization is superseded only
+    after its end: an ``expiring`` one is read again only then, and the sweep reads two ranges
+    of ``ix_authorization_state_end``, not every authorization in force.
     """
     a = Authorization
     started = successor_start(a)
@@ -205,8 +206,12 @@ def _due(
         select(a, AuthorizationRequest, started.label("successor_start"), renewing.label("renewal"))
         .join(AuthorizationRequest, AuthorizationRequest.id == a.request_id)
         .where(
-            a.state.in_(IN_FORCE),
-            a.end_date <= windows.latest_cutoff(today),
+            # Two ranges of ix_authorization_state_end: an expiring authorization is looked at
+            # again only once its end has passed.
+            or_(
+                and_(a.state == S.ACTIVE, a.end_date <= windows.latest_cutoff(today)),
+                and_(a.state == S.EXPIRING, a.end_date < today),
+            ),
             or_(
                 started <= today,
                 and_(a.end_date < today, ~renewing),
@@ -251,6 +256,7 @@ async def _sweep_batch(
     session: AsyncSession, *, now: datetime, today: date, windows: Windows, limit: int
 ) -> ExpiryResult:
     result = ExpiryResult()
+    await without_jit(session)
     rows = (await session.execute(_due(today, windows, limit))).all()
     result.selected = len(rows)
     moves: dict[tuple[AuthorizationStatus, AuthorizationStatus], list[Authorization]] = defaultdict(
@@ -272,6 +278,7 @@ async def _sweep_batch(
     if not moves:
         return result
     await changes.lock_feeds(session, {r.network_id for r in requests.values()})
+    sequences = await events.last_sequences(session, (r.id for r in requests.values()))
     a = Authorization
     for (old, new), auths in moves.items():
         # Conditional on the old state: a second writer that got here first makes this a no-op
@@ -297,7 +304,13 @@ async def _sweep_batch(
             request = requests[auth.id]
             kind = EVENT_KINDS[new]
             await events.record_system(
-                session, request, kind, now, actor_id=ACTOR, data=auth.as_event_data()
+                session,
+                request,
+                kind,
+                now,
+                actor_id=ACTOR,
+                data=auth.as_event_data(),
+                sequences=sequences,
             )
             await changes.record(session, request, kind, now)
             result.count(new)
