@@ -1,8 +1,8 @@
 """Authorization expiry sweep on PostgreSQL with 10,000 and 1,000,000 authorizations.
 
-Run: .venv/bin/python bench/expiry_bench.py (needs PostgreSQL on 127.0.0.1:5432, or
-DME_BENCH_PG_URL). Targets: a day's sweep costs per transition, not per authorization (ratio
-1M/10k of the idle sweep under 3), and an idle sweep stays under 200 ms at 1M.
+Run: make bench-expiry (needs PostgreSQL on 127.0.0.1:5432, or DME_BENCH_PG_URL).
+Targets: a day's sweep costs per transition, not per authorization (ratio 1M/10k of the idle
+sweep under 3), and an idle sweep stays under 200 ms at 1M.
 
 Data: authorizations ending evenly over two years around the day of the bench, ten per request
 (requests from the SLA bench's loader). The day's sweep is timed after a catch-up sweep, with
