@@ -283,16 +283,16 @@ async def _sweep_batch(
     for (old, new), auths in moves.items():
         # Conditional on the old state: a second writer that got here first makes this a no-op
         # for the rows it moved, and this worker records nothing for them.
-        moved = set(
+        moved = dict(
             (
                 await session.execute(
                     update(a)
                     .where(a.id.in_([x.id for x in auths]), a.state == old)
                     .values(state=new, state_changed_at=now, version=a.version + 1)
-                    .returning(a.id)
+                    .returning(a.id, a.version)
                     .execution_options(synchronize_session=False)
                 )
-            ).scalars()
+            ).tuples()
         )
         for auth in auths:
             if auth.id not in moved:
@@ -300,7 +300,7 @@ async def _sweep_batch(
             # Keep the session's objects in step with the bulk update without dirtying them.
             set_committed_value(auth, "state", new)
             set_committed_value(auth, "state_changed_at", now)
-            set_committed_value(auth, "version", auth.version + 1)
+            set_committed_value(auth, "version", moved[auth.id])
             request = requests[auth.id]
             kind = EVENT_KINDS[new]
             await events.record_system(
