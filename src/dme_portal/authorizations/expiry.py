@@ -283,17 +283,14 @@ async def _sweep_batch(
     for (old, new), auths in moves.items():
         # Conditional on the old state: a second writer that got here first makes this a no-op
         # for the rows it moved, and this worker records nothing for them.
-        moved = dict(
-            (
-                await session.execute(
-                    update(a)
-                    .where(a.id.in_([x.id for x in auths]), a.state == old)
-                    .values(state=new, state_changed_at=now, version=a.version + 1)
-                    .returning(a.id, a.version)
-                    .execution_options(synchronize_session=False)
-                )
-            ).tuples()
+        rows_moved = await session.execute(
+            update(a)
+            .where(a.id.in_([x.id for x in auths]), a.state == old)
+            .values(state=new, state_changed_at=now, version=a.version + 1)
+            .returning(a.id, a.version)
+            .execution_options(synchronize_session=False)
         )
+        moved = {auth_id: version for auth_id, version in rows_moved.all()}
         for auth in auths:
             if auth.id not in moved:
                 continue
