@@ -277,6 +277,8 @@ async def _sweep_batch(
             moves[(auth.state, new)].append(auth)
     if not moves:
         return result
+    # The feed locks before the authorization rows are written, in the order a decision takes
+    # them (its change, then ``sync_from_lines``), so the two never wait on each other in turn.
     await changes.lock_feeds(session, {r.network_id for r in requests.values()})
     sequences = await events.last_sequences(session, (r.id for r in requests.values()))
     a = Authorization
