@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 LINT_PATHS := src tests alembic $(wildcard bench)
 
 .PHONY: install run serve test test-sqlite test-pg lint fmt typecheck openapi check-openapi \
-        lint-openapi migrate revision worker bench bench-rules bench-sla clean
+        lint-openapi migrate revision worker bench bench-rules bench-sla bench-expiry clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,10 +72,13 @@ clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache node_modules
 
 ## Benchmarks (never timed assertions in tests).
-bench: bench-rules bench-sla
+bench: bench-rules bench-sla bench-expiry
 
 bench-rules: install
 	$(BIN)/python bench/rules_bench.py
 
 bench-sla: install
 	$(BIN)/python bench/sla_bench.py
+
+bench-expiry: install
+	$(BIN)/python bench/expiry_bench.py

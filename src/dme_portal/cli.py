@@ -138,6 +138,11 @@ async def _worker(*, once: bool) -> None:
         if once:
             result = await sla_worker.sweep(db, now=SystemClock().now())
             print(f"at risk: {result.at_risk}, breached: {result.breached}")
+            moved = await sla_worker.expire_authorizations(db, now=SystemClock().now())
+            print(
+                f"authorizations expiring: {moved.expiring}, expired: {moved.expired}, "
+                f"superseded: {moved.superseded}"
+            )
         else:
             await sla_worker.run_forever(
                 db, SystemClock(), interval_seconds=settings.worker.interval_seconds

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dme_portal.authorizations.expiry import ACTOR, EVENT_KINDS, plan_today
 from dme_portal.authorizations.models import IN_FORCE, Authorization, AuthorizationStatus
+from dme_portal.submissions import changes, events
 from dme_portal.submissions.models import AuthorizationRequest, AuthorizationState, RequestLine
 
 
@@ -60,7 +62,7 @@ async def _supersede_renewed(
     starts (at once when it already has: the expiry worker does it for later starts), so
     coverage passes from one to the other with no gap and no overlap.
     """
-    today = now.astimezone(UTC).date()
+    today = plan_today(now)
     for new in created:
         if new.renews_id is None or new.state is AuthorizationStatus.VOID:
             continue
@@ -71,6 +73,13 @@ async def _supersede_renewed(
         if new.start_date <= today and old.state in IN_FORCE:
             old.state = AuthorizationStatus.SUPERSEDED
             old.state_changed_at = now
+            # The same event and feed entry the expiry worker writes for a later start.
+            renewed = await session.get_one(AuthorizationRequest, old.request_id)
+            kind = EVENT_KINDS[AuthorizationStatus.SUPERSEDED]
+            await events.record_system(
+                session, renewed, kind, now, actor_id=ACTOR, data=old.as_event_data()
+            )
+            await changes.record(session, renewed, kind, now)
     await session.flush()
 
 

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, String, Table, cast, column, func, select, values
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    String,
+    Table,
+    cast,
+    column,
+    func,
+    select,
+    text,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 
 async def insert_ignoring_conflict(
@@ -58,3 +74,32 @@ def seconds_between(start: Any, end: Any) -> ColumnElement[float]:
 def percentile_cont(q: float, value: ColumnElement[float]) -> ColumnElement[float]:
     """PostgreSQL's interpolated percentile (numpy's default method) of ``value``."""
     return func.percentile_cont(q).within_group(value)
+
+
+class day_after(FunctionElement[date]):
+    """``d + 1 day`` for a DATE column: ``d + 1`` on PostgreSQL, ``date(d, '+1 day')`` on
+    SQLite (where dates are ISO strings, so the result compares with other dates)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "day_after"
+
+
+@compiles(day_after)
+def _day_after_postgresql(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} + 1)"
+
+
+@compiles(day_after, "sqlite")
+def _day_after_sqlite(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
+
+
+async def without_jit(session: AsyncSession) -> None:
+    """Turn PostgreSQL's JIT off for the rest of the transaction.
+
+    For a query whose estimated cost is high (correlated subqueries over many rows) but which
+    reads few rows, compiling it takes seconds where running it takes milliseconds.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))

@@ -21,6 +21,7 @@ from dme_portal.attachments import service as attachments_service
 from dme_portal.attachments.models import Attachment
 from dme_portal.attachments.storage import DatabaseBlobStore
 from dme_portal.auth.principal import Principal
+from dme_portal.authorizations import expiry
 from dme_portal.config import AttachmentSettings, SlaSettings
 from dme_portal.demo.activity import ActivityPlan, Assignment
 from dme_portal.demo.documents import demo_pdf
@@ -118,6 +119,8 @@ async def replay(
         state.result.steps += 1
     await state.sweep_until(plan.now)
     await sla_worker.sweep_session(session, now=plan.now)
+    # Authorizations near or past their end, as the worker would have left them.
+    await expiry.sweep_session(session, now=plan.now)
     state.result.requests = len(state.requests)
     state.result.open = sum(1 for r in state.requests.values() if r.status.is_open)
     return state.result

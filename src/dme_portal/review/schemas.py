@@ -138,8 +138,11 @@ class ChangeRead(BaseModel):
     kind: str = Field(
         description="What changed: `submitted`, `rules_approved`, `decided`, "
         "`information_requested`, `information_received`, `urgency_downgraded`, "
-        "`sla_at_risk`, `sla_breached`, `cancelled`, `reconsideration_requested` or "
-        "`reconsideration_decided`."
+        "`sla_at_risk`, `sla_breached`, `cancelled`, `reconsideration_requested`, "
+        "`reconsideration_decided`, `member_moved_network` (the member changed network; its "
+        "authorizations in force are honoured by the new one), `authorization_expiring`, "
+        "`authorization_expired` or `authorization_superseded` (one of the request's "
+        "authorizations changed state as its dates passed)."
     )
     changed_at: datetime = Field(description="When it changed.")
     request: AuthorizationRequestRead = Field(description="The request now (not at the change).")

@@ -1,4 +1,6 @@
-"""The SLA worker: moves clocks to at risk and breached, records each event once, escalates.
+"""The SLA worker: moves clocks to at risk and breached, records each event once, escalates;
+and, in the same loop, moves authorizations to expiring, expired and superseded
+(``authorizations.expiry``) and purges uploads never named.
 
 Safe with several copies on one PostgreSQL database: each batch locks its rows with
 ``FOR UPDATE SKIP LOCKED``, and a row's recorded ``sla_state`` only moves forward, so a row is
@@ -18,6 +20,8 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dme_portal.authorizations import expiry
+from dme_portal.authorizations.expiry import ExpiryResult
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.sla.clock import Clock
@@ -204,6 +208,19 @@ async def purge_uploads(db: Database, *, now: datetime) -> int:
             return total
 
 
+async def expire_authorizations(db: Database, *, now: datetime) -> ExpiryResult:
+    """Authorizations expiring, expired and superseded as their dates pass (issue 16.4)."""
+    result = await expiry.sweep(db, now=now)
+    if result.moved:
+        log.info(
+            "expiry sweep: %d expiring, %d expired, %d superseded",
+            result.expiring,
+            result.expired,
+            result.superseded,
+        )
+    return result
+
+
 async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) -> None:
     """Sweep every ``interval_seconds`` until cancelled (the worker process or in-process)."""
     while True:
@@ -213,6 +230,10 @@ async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) ->
                 log.info("sla sweep: %d at risk, %d breached", result.at_risk, result.breached)
         except Exception:
             log.exception("sla sweep failed; retrying next interval")
+        try:
+            await expire_authorizations(db, now=clock.now())
+        except Exception:
+            log.exception("authorization expiry sweep failed; retrying next interval")
         try:
             purged = await purge_uploads(db, now=clock.now())
             if purged:

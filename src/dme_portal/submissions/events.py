@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
@@ -71,6 +74,50 @@ async def record_rules(
     )
 
 
+async def record_system(
+    session: AsyncSession,
+    request: AuthorizationRequest,
+    kind: str,
+    now: datetime,
+    *,
+    actor_id: str,
+    data: dict[str, Any] | None = None,
+    sequences: dict[uuid.UUID, int] | None = None,
+) -> None:
+    """Add an event of the hub itself (a worker), which leaves the request's status as it is.
+
+    ``sequences``: the last sequence of each request of a batch (``last_sequences``), kept
+    current here, so that a worker writing many events makes one query for them all.
+    """
+    await _append(
+        session,
+        request,
+        kind,
+        now,
+        actor=(ActorType.SYSTEM, actor_id, "system"),
+        from_status=request.status,
+        to_status=request.status,
+        reason=None,
+        data=data,
+        sequences=sequences,
+    )
+
+
+async def last_sequences(
+    session: AsyncSession, request_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The last event sequence of each request (requests locked by the caller)."""
+    ids = list(set(request_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(RequestEvent.request_id, func.max(RequestEvent.sequence))
+        .where(RequestEvent.request_id.in_(ids))
+        .group_by(RequestEvent.request_id)
+    )
+    return {request_id: int(last) for request_id, last in rows.all()}
+
+
 async def _append(
     session: AsyncSession,
     request: AuthorizationRequest,
@@ -82,12 +129,17 @@ async def _append(
     to_status: RequestStatus | None,
     reason: str | None,
     data: dict[str, Any] | None,
+    sequences: dict[uuid.UUID, int] | None = None,
 ) -> None:
     actor_type, actor_id, actor_role = actor
+    if sequences is None:
+        sequence = await repository.next_event_sequence(session, request.id)
+    else:
+        sequence = sequences[request.id] = sequences.get(request.id, 0) + 1
     session.add(
         RequestEvent(
             request_id=request.id,
-            sequence=await repository.next_event_sequence(session, request.id),
+            sequence=sequence,
             occurred_at=now,
             kind=kind,
             actor_type=actor_type,

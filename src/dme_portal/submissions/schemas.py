@@ -595,7 +595,8 @@ class EventRead(BaseModel):
         description="What happened: `submitted`, `rules_evaluated`, `rules_approved`, "
         "`decided`, `claimed`, `released`, `information_requested`, `information_received`, "
         "`attachment_added`, `urgency_downgraded`, `sla_at_risk`, `sla_breached`, "
-        "`cancelled`..."
+        "`cancelled`, `authorization_expiring`, `authorization_expired`, "
+        "`authorization_superseded`..."
     )
     actor_type: ActorType = Field(description="What kind of actor did it.")
     actor_id: str | None = Field(

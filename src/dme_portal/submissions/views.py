@@ -47,6 +47,15 @@ _STATUS_DATA_KEYS = frozenset(
         "line_numbers",
         "expedited",
         "outcome",
+        # The member's network move (continuity of care): which networks, not why.
+        "from_network_id",
+        "to_network_id",
+        # An authorization's expiry, expiring or supersession (authorization.as_event_data()).
+        "authorization_id",
+        "authorization_number",
+        "start_date",
+        "end_date",
+        "state",
     }
 )
 _STATUS_LINE_KEYS = frozenset(
