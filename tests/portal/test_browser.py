@@ -39,7 +39,8 @@ async def test_sign_in_and_out(page: Page, database: Database, world: World, liv
     await expect(error).to_have_text("The user name or password is not right. Try again.")
     await expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
     assert await session_cookie(page) is None
-    assert "token" not in page.url and account.username not in page.url
+    assert "token" not in page.url
+    assert account.username not in page.url
     await assert_accessible(page)
     await snap(page, "2-wrong-password")
 
@@ -108,7 +109,8 @@ async def test_vendor_dashboard_and_request_detail(
     await expect(page.get_by_role("region", name="Items").get_by_text(number)).to_be_visible()
     await expect(page.get_by_role("region", name="Timeline").get_by_text("decided")).to_be_visible()
     title = await page.title()
-    assert world.member.cin not in title and world.member.last_name not in title
+    assert world.member.cin not in title
+    assert world.member.last_name not in title
     await assert_accessible(page)
     await snap(page, "2-request-detail")
 
@@ -122,7 +124,8 @@ async def test_another_vendors_request_is_not_found(
     await sign_in(page, account)
     await expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     response = await page.goto(f"/portal/requests/{theirs['id']}")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     await expect(page.get_by_text("Error 404")).to_be_visible()
     await expect(
         page.get_by_role("heading", name="Authorization request not found")
