@@ -105,3 +105,23 @@ def csrf_token(html: str) -> str:
     found = CSRF_PATTERN.search(html)
     assert found, "the page has no CSRF token"
     return found.group(1)
+
+
+QUESTION = "Please send a letter of medical necessity for the stander."
+
+
+async def pended_request(
+    client: httpx.AsyncClient, settings: Settings, world: World
+) -> dict[str, Any]:
+    """A request a reviewer pended with a question for the vendor."""
+    created = await submit(client, settings, world, [_line("E0638", 200)])
+    r = await client.post(
+        f"/v1/review/requests/{created['id']}/information-requests",
+        json={"message": QUESTION, "documents_requested": ["letter_of_medical_necessity"]},
+        headers={
+            **auth_headers(settings, world.principal(Role.REVIEWER)),
+            "If-Match": f'"v{created["version"]}"',
+        },
+    )
+    assert r.status_code == 201, r.text
+    return created

@@ -10,7 +10,14 @@ from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from fixtures.factories import World, make_world
 from portal.browsing import assert_accessible, snap
-from portal.flows import Account, expiring_request, open_request, vendor_account
+from portal.flows import (
+    QUESTION,
+    Account,
+    expiring_request,
+    open_request,
+    pended_request,
+    vendor_account,
+)
 
 
 async def sign_in(page: Page, account: Account) -> None:
@@ -90,16 +97,20 @@ async def test_vendor_dashboard_and_request_detail(
 ) -> None:
     waiting = await open_request(client, settings, world)
     decided = await expiring_request(client, settings, world)
+    pended = await pended_request(client, settings, world)
     number = decided["lines"][0]["authorization"]["number"]
     account = await vendor_account(database, world)
     await sign_in(page, account)
 
     open_section = page.get_by_role("region", name="Open requests")
-    await expect(open_section.get_by_text(waiting["waiting_on"])).to_be_visible()
-    await expect(open_section.get_by_text("due in")).to_be_visible()
+    row = open_section.get_by_role("row").filter(has_text=waiting["id"][:8])
+    await expect(row.get_by_text(waiting["waiting_on"])).to_be_visible()
+    await expect(row.get_by_text("due in 3 days")).to_be_visible()
     expiring = page.get_by_role("region", name="Authorizations expiring within 30 days")
     await expect(expiring.get_by_text(number)).to_be_visible()
-    await expect(page.get_by_text("No questions from a network")).to_be_visible()
+    questions = page.get_by_role("region", name="Information requests to answer")
+    await expect(questions.get_by_text(QUESTION)).to_be_visible()
+    await expect(questions.get_by_role("link", name=pended["id"][:8])).to_be_visible()
     await assert_accessible(page)
     await snap(page, "1-dashboard")
 
