@@ -21,13 +21,15 @@ run: install
 	$(BIN)/dme-portal serve --host $(HOST) --port $(PORT)
 
 ## Every test, on SQLite and on PostgreSQL (found on 127.0.0.1:5432 or started with initdb).
-test: install
+## The portal's browser tests need /usr/bin/chromium (Debian's; skipped loudly without it
+## unless DME_REQUIRE_BROWSER=1) and axe-core from node_modules.
+test: install node_modules/.installed
 	$(BIN)/pytest
 
-test-sqlite: install
+test-sqlite: install node_modules/.installed
 	DME_TEST_BACKENDS=sqlite $(BIN)/pytest
 
-test-pg: install
+test-pg: install node_modules/.installed
 	DME_TEST_BACKENDS=postgresql DME_REQUIRE_POSTGRES=1 $(BIN)/pytest
 
 lint: install
@@ -49,7 +51,7 @@ check-openapi: install
 	$(BIN)/dme-portal openapi --check openapi/openapi.json
 
 ## Redocly CLI (npm, the version pinned in package-lock.json) lints the committed document
-## with redocly.yaml; only this target needs Node.js, the service does not.
+## with redocly.yaml, and the portal's browser tests inject axe-core; the service needs no Node.js.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@

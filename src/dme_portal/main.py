@@ -36,6 +36,7 @@ from dme_portal.auth import revocation
 from dme_portal.codes import icd10
 from dme_portal.config import Settings, get_settings
 from dme_portal.db.engine import Database
+from dme_portal.portal.app import MOUNT_PATH, create_portal
 from dme_portal.sla import worker as sla_worker
 from dme_portal.sla.clock import Clock, SystemClock
 
@@ -121,6 +122,8 @@ def create_app(
     v1.include_router(attachments.unattached_router)
     app.include_router(v1)
     app.include_router(health.router)
+    # The HTML portal: a mounted sub-app with its own (HTML) error pages, outside the document.
+    app.mount(MOUNT_PATH, create_portal(app.state))
     if settings.docs_enabled:
         docs_pages.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -2,11 +2,12 @@
 
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` everywhere.
 - ``Cache-Control: no-store`` (and ``Pragma: no-cache``, RFC 6749 §5.1 for tokens) on every
-  response except the docs pages' static assets. Default-deny: nearly every route returns PHI
-  or a token, and the few that don't (code search, the network list) are authenticated and
-  cheap, so no route has to remember to opt in.
+  response except the docs pages' and the portal's static assets. Default-deny: nearly every
+  route returns PHI or a token, and the few that don't (code search, the network list) are
+  authenticated and cheap, so no route has to remember to opt in.
 - In production: HSTS, and ``Content-Security-Policy: default-src 'none'; frame-ancestors
-  'none'`` unless the response brought its own (the docs pages do, for their own scripts).
+  'none'`` unless the response brought its own (the docs and portal pages do, for their own
+  scripts and styles).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HSTS = "max-age=31536000; includeSubDomains"
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-CACHEABLE_PREFIXES = ("/docs/assets/",)
+CACHEABLE_PREFIXES = ("/docs/assets/", "/portal/static/")
 
 
 class SecurityHeaders:
