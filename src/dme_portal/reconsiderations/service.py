@@ -47,6 +47,7 @@ from dme_portal.reconsiderations.schemas import (
     ReconsiderationStatusView,
     ReconsiderationView,
 )
+from dme_portal.review import service as review_service
 from dme_portal.rules.ruleset import Reconsideration as ReconsiderationPolicy
 from dme_portal.rulesets import repository as rulesets_repository
 from dme_portal.submissions import changes, events, views
@@ -57,7 +58,6 @@ from dme_portal.submissions.models import (
     AuthorizationState,
     LineOutcome,
     RequestLine,
-    RequestStatus,
 )
 from dme_portal.submissions.schemas import DecidingPhysicianRead
 from dme_portal.submissions.service import authorization_number
@@ -298,18 +298,6 @@ def _check_physician(
     return principal.subject, None, None
 
 
-def _status_of(outcomes: list[LineOutcome]) -> RequestStatus:
-    """As review's decision sets it (review/service.py ``_status_of``)."""
-    granted = {LineOutcome.APPROVED, LineOutcome.NOT_REQUIRED}
-    if all(o in granted for o in outcomes):
-        return RequestStatus.APPROVED
-    if all(o is LineOutcome.DENIED for o in outcomes):
-        return RequestStatus.DENIED
-    if LineOutcome.DENIED not in outcomes:
-        return RequestStatus.MODIFIED
-    return RequestStatus.PARTIALLY_APPROVED
-
-
 def _overturn(
     request: AuthorizationRequest, line: RequestLine, d: ReconsiderationDecisionLine, i: int
 ) -> None:
@@ -428,7 +416,8 @@ async def decide(
     recon.physician_subject, recon.physician_npi, recon.physician_name = subject, npi, name
     recon.note = body.note
     previous = request.status
-    request.status = _status_of([ln.outcome for ln in request.lines if ln.outcome is not None])
+    outcomes = [ln.outcome for ln in request.lines if ln.outcome is not None]
+    request.status = review_service.status_of(outcomes)
     request.updated_at = now
     await session.flush()
     await events.record(

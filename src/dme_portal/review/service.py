@@ -267,7 +267,8 @@ def _check_line(line: RequestLine, d: DecisionLine, principal: Principal) -> Non
         physician.check_line_role(d, principal)
 
 
-def _status_of(outcomes: list[LineOutcome]) -> RequestStatus:
+def status_of(outcomes: list[LineOutcome]) -> RequestStatus:
+    """A decided request's status from its lines' outcomes (decisions and reconsiderations)."""
     granted = {LineOutcome.APPROVED, LineOutcome.NOT_REQUIRED}
     if all(o in granted for o in outcomes):
         return RequestStatus.APPROVED
@@ -319,7 +320,7 @@ async def decide(
             line.authorized_end = d.end_date or line.end_date
             line.authorization_number = authorization_number(request.network)
     previous = request.status
-    request.status = _status_of([ln.outcome for ln in request.lines if ln.outcome is not None])
+    request.status = status_of([ln.outcome for ln in request.lines if ln.outcome is not None])
     request.decided_at = now
     request.decided_by = events.actor_of(principal).value
     request.updated_at = now
