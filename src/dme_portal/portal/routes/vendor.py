@@ -58,6 +58,7 @@ def _new_key() -> str:
 
 
 templates.env.globals["new_idempotency_key"] = _new_key
+templates.env.globals["no_errors"] = FormErrors()  # never added to
 templates.env.globals["document_types"] = [d.value for d in DocumentType]
 
 
