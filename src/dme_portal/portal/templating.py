@@ -46,7 +46,7 @@ def navigation(principal: Principal | None) -> list[NavItem]:
     if principal is None:
         return []
     if principal.role is Role.VENDOR:
-        return [NavItem("Dashboard", "/portal/")]
+        return [NavItem("Dashboard", "/portal/"), NavItem("New request", "/portal/requests/new")]
     return [NavItem("Home", "/portal/")]
 
 
