@@ -22,7 +22,8 @@ STATIC_URL = "/portal/static"
 # 'self' only: no inline script or style anywhere (htmx's inline indicator style is off).
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "frame-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
 
 ROLE_NAMES: dict[Role, str] = {
@@ -47,6 +48,8 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         return []
     if principal.role is Role.VENDOR:
         return [NavItem("Dashboard", "/portal/"), NavItem("New request", "/portal/requests/new")]
+    if principal.role in (Role.REVIEWER, Role.MEDICAL_DIRECTOR):
+        return [NavItem("Home", "/portal/"), NavItem("Review queue", "/portal/review")]
     return [NavItem("Home", "/portal/")]
 
 
