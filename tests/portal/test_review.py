@@ -271,3 +271,61 @@ async def test_another_networks_request_is_the_404_page(
         data={"csrf_token": csrf_token(page.text)},
     )
     assert r.status_code == 404
+
+
+async def test_documents_are_shown_inline_through_a_scoped_logged_route(
+    portal: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    database: Database,
+    world: World,
+) -> None:
+    from sqlalchemy import select
+
+    from dme_portal.audit.models import AccessLog, ResourceType
+    from dme_portal.db.session import unit_of_work
+    from fixtures.documents import pdf_bytes
+    from fixtures.factories import REQUESTS_URL, auth_headers
+
+    created = await open_request(client, settings, world)
+    upload = await client.post(
+        f"{REQUESTS_URL}/{created['id']}/attachments",
+        files={"file": ("lmn.pdf", pdf_bytes("lmn"), "application/pdf")},
+        data={"document_type": "letter_of_medical_necessity"},
+        headers={
+            **auth_headers(settings, world.principal(Role.VENDOR)),
+            "Idempotency-Key": "portal-review-doc-1",
+        },
+    )
+    assert upload.status_code == 201, upload.text
+    doc_id = upload.json()["id"]
+    url = f"/portal/review/requests/{created['id']}/documents/{doc_id}"
+    await _signed_in(portal, await network_account(database, world, Role.REVIEWER))
+    page = await portal.get(f"/portal/review/requests/{created['id']}")
+    assert f'<iframe src="{url}"' in page.text
+    assert "frame-src 'self'" in page.headers["content-security-policy"]
+    r = await portal.get(url)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"].startswith("inline;")
+    assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
+    assert r.content.startswith(b"%PDF")
+    async with unit_of_work(database) as s:
+        logged = (
+            (
+                await s.execute(
+                    select(AccessLog).where(
+                        AccessLog.resource_type == ResourceType.ATTACHMENT,
+                        AccessLog.resource_id == doc_id,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert logged
+
+    other = await make_world(database)
+    theirs = await open_request(client, settings, other)
+    elsewhere = await portal.get(f"/portal/review/requests/{theirs['id']}/documents/{doc_id}")
+    assert elsewhere.status_code == 404
