@@ -47,6 +47,10 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         return []
     if principal.role is Role.VENDOR:
         return [NavItem("Dashboard", "/portal/")]
+    if principal.role is Role.CARE_COORDINATOR:
+        return [NavItem("Home", "/portal/"), NavItem("Find a child", "/portal/coordinator")]
+    if principal.role in (Role.PLAN_ADMIN, Role.NETWORK_ADMIN):
+        return [NavItem("Home", "/portal/"), NavItem("Plan dashboard", "/portal/plan")]
     return [NavItem("Home", "/portal/")]
 
 
