@@ -43,7 +43,7 @@ router = APIRouter(include_in_schema=False)
 MAX_ROWS = 100
 NOT_FOUND = (
     "No child in your networks has this CIN and date of birth. Check both against the "
-    "member's Medi-Cal card."
+    "Medi-Cal card."
 )
 CIN_LENGTH = 9
 
@@ -80,9 +80,10 @@ def next_step(item: AuthorizationRequestStatusView) -> str:
     if status is RequestStatus.PENDED:
         if item.vendor_answered_since_last_question:
             return f"The vendor has answered; {item.network.name} will continue its review."
+        paused = " The decision clock is paused until then." if item.sla_paused else ""
         return (
             f"The vendor must send what {item.network.name} asked for; call "
-            f"{item.vendor.name} to make sure it is on its way. The clock is paused until then."
+            f"{item.vendor.name} to make sure it is on its way.{paused}"
         )
     if status is RequestStatus.IN_REVIEW:
         if item.sla_state is SlaState.BREACHED:
