@@ -50,6 +50,10 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         return [NavItem("Dashboard", "/portal/"), NavItem("New request", "/portal/requests/new")]
     if principal.role in (Role.REVIEWER, Role.MEDICAL_DIRECTOR):
         return [NavItem("Home", "/portal/"), NavItem("Review queue", "/portal/review")]
+    if principal.role is Role.CARE_COORDINATOR:
+        return [NavItem("Home", "/portal/"), NavItem("Find a child", "/portal/coordinator")]
+    if principal.role in (Role.PLAN_ADMIN, Role.NETWORK_ADMIN):
+        return [NavItem("Home", "/portal/"), NavItem("Plan dashboard", "/portal/plan")]
     return [NavItem("Home", "/portal/")]
 
 
