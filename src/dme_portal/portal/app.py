@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from dme_portal.portal import errors
-from dme_portal.portal.routes import dashboard, requests, sign_in
+from dme_portal.portal.routes import dashboard, requests, ruleset_admin, sign_in
 from dme_portal.portal.templating import HERE
 
 MOUNT_PATH = "/portal"
@@ -45,6 +45,6 @@ def create_portal(state: State) -> FastAPI:
     portal.state = state
     errors.install(portal)
     portal.mount("/static", CachedStatic(directory=str(HERE / "static")), name="static")
-    for module in (sign_in, dashboard, requests):
+    for module in (sign_in, dashboard, requests, ruleset_admin):
         portal.include_router(module.router)
     return portal

@@ -47,6 +47,8 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         return []
     if principal.role is Role.VENDOR:
         return [NavItem("Dashboard", "/portal/")]
+    if principal.role is Role.NETWORK_ADMIN:
+        return [NavItem("Home", "/portal/"), NavItem("Network rules", "/portal/ruleset")]
     return [NavItem("Home", "/portal/")]
 
 
