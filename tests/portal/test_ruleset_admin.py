@@ -3,6 +3,7 @@ beside the fields, publish, the version diff, CSAG assignments; httpx and Chromi
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import httpx
@@ -44,7 +45,11 @@ async def sign_in(portal: httpx.AsyncClient, who: Account) -> None:
     page = await portal.get("/portal/sign-in")
     r = await portal.post(
         "/portal/sign-in",
-        data={"username": who.username, "password": who.password, "csrf_token": csrf_token(page.text)},
+        data={
+            "username": who.username,
+            "password": who.password,
+            "csrf_token": csrf_token(page.text),
+        },
     )
     assert r.status_code == 303
 
@@ -76,7 +81,9 @@ class TestRulesetPages:
     ) -> None:
         await publish(database, world.network_a, choc_like())
         await sign_in(portal, await account(database, world, Role.NETWORK_ADMIN))
-        r = await portal.post(f"{PAGE}/draft", data={"mode": "form", "etag": "", "default_days": "30"})
+        r = await portal.post(
+            f"{PAGE}/draft", data={"mode": "form", "etag": "", "default_days": "30"}
+        )
         assert r.status_code == 403
         r = await portal.post(f"{PAGE}/publish", data={"etag": '"d1"', "csrf_token": "0" * 64})
         assert r.status_code == 403
@@ -108,6 +115,53 @@ class TestRulesetPages:
         )
         assert stale_publish.status_code == 409
         assert "changed since you opened it" in stale_publish.text
+
+    async def test_form_adds_an_item_and_a_limit_and_refuses_an_invalid_publish(
+        self, portal: httpx.AsyncClient, database: Database, world: World
+    ) -> None:
+        await publish(database, world.network_a, choc_like())
+        await sign_in(portal, await account(database, world, Role.NETWORK_ADMIN))
+        token = csrf_token((await portal.get(PAGE)).text)
+        typo = await portal.post(
+            f"{PAGE}/draft",
+            data={
+                "csrf_token": token,
+                "mode": "form",
+                "etag": "",
+                "add_hcpcs": "E0100",
+                "add_csag": "cp-mobility",
+                "add_units": "two",
+                "add_days": "90",
+            },
+        )
+        assert typo.status_code == 422
+        assert 'id="add_units-error"' in typo.text
+        assert "There is no draft" in typo.text  # nothing saved
+        r = await portal.post(
+            f"{PAGE}/draft",
+            data={
+                "csrf_token": token,
+                "mode": "form",
+                "etag": "",
+                "add_hcpcs": "e0100",
+                "add_csag": "cp-mobility",
+                "add_units": "1",
+                "add_days": "90",
+                "limit_hcpcs": "A4554",
+                "limit_units": "120",
+                "standard_hours": "200",
+            },
+        )
+        assert r.status_code == 303
+        page = await portal.get(PAGE)
+        assert 'value="cp-mobility|E0100"' in page.text
+        assert '"max_units_per_month": 120' in html.unescape(page.text)
+        assert 'id="standard_hours-error"' in page.text
+        assert "42 CFR 438.210(d)(1)" in page.text
+        refused = await portal.post(f"{PAGE}/publish", data={"csrf_token": token, "etag": '"d1"'})
+        assert refused.status_code == 409
+        assert "The draft has problems" in refused.text
+        assert "In force: version 1" in refused.text
 
     async def test_json_errors_and_assignments_in_the_access_log(
         self, portal: httpx.AsyncClient, database: Database, world: World
@@ -149,8 +203,12 @@ class TestRulesetPages:
         assert world.member.cin not in page.text.split("<title>")[1].split("</title>")[0]
         wrong = await portal.post(
             f"{PAGE}/assignments",
-            data={"csrf_token": token, "member_cin": world.member_b.cin, "csag_id": "cp-mobility",
-                  "effective_from": NOW.date().isoformat()},
+            data={
+                "csrf_token": token,
+                "member_cin": world.member_b.cin,
+                "csag_id": "cp-mobility",
+                "effective_from": NOW.date().isoformat(),
+            },
         )
         assert wrong.status_code == 422
         assert 'id="member_cin-error"' in wrong.text
@@ -212,7 +270,9 @@ async def test_admin_edits_validates_publishes_and_reads_the_diff(
     await page.get_by_label("Default period").fill("60")
     await page.get_by_label("Remove an item").select_option("cp-mobility|L1960")
     await page.get_by_role("button", name="Save draft").click()
-    await expect(page.locator("#validation")).to_have_text("The draft is valid and ready to publish.")
+    await expect(page.locator("#validation")).to_have_text(
+        "The draft is valid and ready to publish."
+    )
     await expect(page.get_by_text("Draft saved.")).to_be_visible()
     await expect(page.locator("#default_days-error")).to_have_count(0)
     await expect(page.get_by_role("option", name="L1960 from cp-mobility")).to_have_count(0)
@@ -230,10 +290,23 @@ async def test_admin_edits_validates_publishes_and_reads_the_diff(
     assert line["outcome"] == "needs_review"
 
     await page.get_by_role("link", name="What changed in version 2").click()
-    await expect(page.get_by_role("heading", name="What changed from version 1 to 2")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name="What changed from version 1 to 2")
+    ).to_be_visible()
     diff = page.locator("table.diff")
     await expect(diff).to_contain_text("durations.default_days")
-    await expect(diff).to_contain_text("csags[id=cp-mobility].items[hcpcs=L1960].max_units_per_month")
+    await expect(diff).to_contain_text(
+        "csags[id=cp-mobility].items[hcpcs=L1960].max_units_per_month"
+    )
     await expect(diff.locator("tr.diff-removed").first).to_be_visible()
     await assert_accessible(page)
     await snap(page, "4-diff")
+
+    # Phone width: the tables scroll inside their box, the page does not.
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto("/portal/ruleset")
+    await expect(page.get_by_role("heading", name="Network rules", level=1)).to_be_visible()
+    wide = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not wide
+    await assert_accessible(page)
+    await snap(page, "5-phone")

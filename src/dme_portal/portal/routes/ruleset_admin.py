@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from dme_portal.api.access import AccessLogDep
+from dme_portal.api.access import AccessLogDep, AccessLogger
 from dme_portal.api.deps import ClockDep, SessionDep, SettingsDep
 from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import OrgKind, Role
+from dme_portal.config import Settings
 from dme_portal.errors import Forbidden, InvalidInput, PreconditionFailed, field_path
 from dme_portal.portal import csrf
 from dme_portal.portal.forms import FormErrors, text
@@ -35,10 +36,10 @@ from dme_portal.portal.templating import render
 from dme_portal.rules.ruleset import RuleSet
 from dme_portal.rulesets import repository
 from dme_portal.rulesets import service as ruleset_service
-from dme_portal.rulesets.diff import diff as diff_documents
 from dme_portal.rulesets.exceptions import ConcurrentChange, DraftInvalid
 from dme_portal.rulesets.models import RulesetDraft
 from dme_portal.rulesets.schemas import CsagAssignmentCreate, ValidationIssue
+from dme_portal.sla.clock import Clock
 
 router = APIRouter(include_in_schema=False)
 
@@ -133,9 +134,9 @@ async def _page(
     request: Request,
     *,
     principal: Principal,
-    settings: Any,
+    settings: Settings,
     session: AsyncSession,
-    access: Any,
+    access: AccessLogger,
     network_id: uuid.UUID,
     status_code: int = 200,
     notice: str | None = None,
@@ -243,7 +244,9 @@ def _apply_form(form: FormData, document: dict[str, Any], errors: FormErrors) ->
         for csag in document.get("csags") or []:
             if isinstance(csag, dict) and csag.get("id") == csag_id:
                 items = csag.get("items") or []
-                csag["items"] = [i for i in items if not (isinstance(i, dict) and i.get("hcpcs") == code)]
+                csag["items"] = [
+                    i for i in items if not (isinstance(i, dict) and i.get("hcpcs") == code)
+                ]
     add_code = text(form, "add_hcpcs", max_length=10).upper()
     if add_code:
         target = text(form, "add_csag", max_length=64)
@@ -254,7 +257,11 @@ def _apply_form(form: FormData, document: dict[str, Any], errors: FormErrors) ->
             except ValueError:
                 errors.add(name, "Enter a whole number.")
         csag = next(
-            (c for c in document.get("csags") or [] if isinstance(c, dict) and c.get("id") == target),
+            (
+                c
+                for c in document.get("csags") or []
+                if isinstance(c, dict) and c.get("id") == target
+            ),
             None,
         )
         if csag is None:
@@ -291,7 +298,7 @@ async def _save(
     network_id: uuid.UUID,
     document: dict[str, Any],
     etag: str,
-    clock: Any,
+    clock: Clock,
 ) -> None:
     await ruleset_service.save_draft(
         session,
