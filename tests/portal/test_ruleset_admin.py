@@ -4,6 +4,7 @@ beside the fields, publish, the version diff, CSAG assignments; httpx and Chromi
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import httpx
@@ -59,6 +60,12 @@ def cp_draft(world: World, hcpcs: str = "L1960") -> dict[str, object]:
     end = (START + timedelta(days=89)).isoformat()
     line = {"hcpcs": hcpcs, "quantity": 2, "start_date": start, "end_date": end}
     return request_body(world, lines=[line])
+
+
+def assigned_id(html_text: str) -> str:
+    found = re.search(r'action="/portal/ruleset/assignments/([0-9a-f-]{36})/end"', html_text)
+    assert found, "no assignment to end on the page"
+    return found.group(1)
 
 
 class TestRulesetPages:
@@ -201,6 +208,12 @@ class TestRulesetPages:
         page = await portal.get(PAGE)
         assert world.member.cin in page.text
         assert world.member.cin not in page.text.split("<title>")[1].split("</title>")[0]
+        ended = await portal.post(
+            f"{PAGE}/assignments/{assigned_id(page.text)}/end",
+            data={"csrf_token": token, "effective_to": NOW.date().isoformat()},
+        )
+        assert ended.status_code == 303
+        assert "Assignment ended." in (await portal.get(ended.headers["location"])).text
         wrong = await portal.post(
             f"{PAGE}/assignments",
             data={
@@ -226,6 +239,7 @@ class TestRulesetPages:
         assert {(str(a), m) for a, _, m in rows} >= {
             ("create", world.member.id),
             ("list", world.member.id),
+            ("change", world.member.id),
         }
         assert all(route.startswith("/portal/") for _, route, _ in rows)
 

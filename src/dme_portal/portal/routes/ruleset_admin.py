@@ -158,6 +158,8 @@ async def _page(
             session, principal=principal, network_id=network_id
         )
     field_issues, all_issues = _split_issues(issues)
+    if notice == _NOTICES["saved"] and all_issues:
+        notice = "Draft saved, with problems to fix before publishing (listed below)."
     errors = form_errors or FormErrors()
     for name, message in field_issues.by_field.items():
         errors.add(name, message)
