@@ -16,7 +16,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from dme_portal.portal import errors
-from dme_portal.portal.routes import coordinator, dashboard, plan, requests, review, sign_in, vendor
+from dme_portal.portal.routes import (
+    coordinator,
+    dashboard,
+    plan,
+    requests,
+    review,
+    ruleset_admin,
+    sign_in,
+    vendor,
+)
 from dme_portal.portal.templating import HERE
 
 MOUNT_PATH = "/portal"
@@ -45,6 +54,6 @@ def create_portal(state: State) -> FastAPI:
     portal.state = state
     errors.install(portal)
     portal.mount("/static", CachedStatic(directory=str(HERE / "static")), name="static")
-    for module in (sign_in, dashboard, vendor, requests, review, coordinator, plan):
+    for module in (sign_in, dashboard, vendor, requests, review, coordinator, plan, ruleset_admin):
         portal.include_router(module.router)
     return portal

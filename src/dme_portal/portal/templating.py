@@ -52,7 +52,13 @@ def navigation(principal: Principal | None) -> list[NavItem]:
         return [NavItem("Home", "/portal/"), NavItem("Review queue", "/portal/review")]
     if principal.role is Role.CARE_COORDINATOR:
         return [NavItem("Home", "/portal/"), NavItem("Find a child", "/portal/coordinator")]
-    if principal.role in (Role.PLAN_ADMIN, Role.NETWORK_ADMIN):
+    if principal.role is Role.NETWORK_ADMIN:
+        return [
+            NavItem("Home", "/portal/"),
+            NavItem("Network rules", "/portal/ruleset"),
+            NavItem("Network dashboard", "/portal/plan"),
+        ]
+    if principal.role is Role.PLAN_ADMIN:
         return [NavItem("Home", "/portal/"), NavItem("Plan dashboard", "/portal/plan")]
     return [NavItem("Home", "/portal/")]
 
