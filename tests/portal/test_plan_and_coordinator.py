@@ -265,8 +265,11 @@ async def test_a_coordinator_cannot_open_the_plan_dashboard(
         assert r.headers["content-type"].startswith("text/html")
         assert "Error 403" in r.text
     home = await portal.get("/portal/")
-    assert "/portal/plan" not in home.text
-    assert "/portal/coordinator" in home.text
+    # Home takes the coordinator to their first page, whose navigation has no plan link.
+    assert (home.status_code, home.headers["location"]) == (303, "/portal/coordinator")
+    first = await portal.get("/portal/coordinator")
+    assert "/portal/plan" not in first.text
+    assert "/portal/coordinator" in first.text
 
 
 async def test_a_plan_admin_cannot_search_members_as_a_coordinator(

@@ -76,7 +76,8 @@ class TestRulesetPages:
         r = await portal.get(PAGE)
         assert r.status_code == 403
         assert "text/html" in r.headers["content-type"]
-        home = await portal.get("/portal/")
+        home = await portal.get("/portal/", follow_redirects=True)
+        assert home.url.path == "/portal/review"
         assert 'href="/portal/ruleset"' not in home.text
         r = await portal.post(
             f"{PAGE}/draft", data={"csrf_token": csrf_token(home.text), "mode": "form"}

@@ -1,11 +1,11 @@
-"""The home page: the vendor's dashboard, and a landing page for roles whose pages come next."""
+"""The home page: the vendor's dashboard; other roles go to their first page."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from dme_portal.api.access import AccessLogDep
 from dme_portal.api.deps import ClockDep, SessionDep, SettingsDep
@@ -14,7 +14,7 @@ from dme_portal.auth.roles import Role
 from dme_portal.authorizations import reads
 from dme_portal.authorizations import repository as authorization_repository
 from dme_portal.portal.session import PortalPrincipal
-from dme_portal.portal.templating import render
+from dme_portal.portal.templating import navigation, render
 from dme_portal.submissions import repository as request_repository
 from dme_portal.submissions import service as submission_service
 from dme_portal.submissions.models import RequestStatus
@@ -37,6 +37,9 @@ async def home(
     access: AccessLogDep,
 ) -> Response:
     if principal.role is not Role.VENDOR:
+        pages = navigation(principal)[1:]
+        if pages:
+            return RedirectResponse(pages[0].href, status_code=303)
         return render(request, "landing.html", settings=settings, principal=principal)
     now = clock.now()
     today = now.date()

@@ -34,7 +34,7 @@ async def request_detail(
 ) -> Response:
     """One of the vendor's requests (the 404 page for any other id)."""
     if principal.role is not Role.VENDOR:
-        raise Forbidden("This page is for vendors; the pages for your role come next.")
+        raise Forbidden("This page is for vendors; your role's pages are in the navigation.")
     found = await submission_service.get(session, principal=principal, request_id=request_id)
     read = submission_service.view(found, now=clock.now(), viewer=principal.role)
     assert isinstance(read, AuthorizationRequestRead)
