@@ -167,9 +167,7 @@ async def test_a_request_goes_round_trip_through_the_pages(
     await first.get_by_role("radio", name="Approve").check()
     second_line = form.get_by_role("group", name="Line 2: E0638")
     await second_line.get_by_role("radio", name="Deny").check()
-    await second_line.get_by_role("combobox", name="Reason code").select_option(
-        "medical_necessity"
-    )
+    await second_line.get_by_role("combobox", name="Reason code").select_option("medical_necessity")
     await second_line.get_by_role("textbox", name="Explanation").fill(DENIAL)
     await assert_accessible(director)
     await snap(director, "10-director-deciding")
