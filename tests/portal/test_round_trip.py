@@ -1,21 +1,39 @@
-"""One request from submission to decision, through the portal's pages only, in three browser
+"""Flows the portal's slices cover only in pieces.
+
+One request from submission to decision, through the portal's pages only, in three browser
 contexts: the vendor submits it on the New request page; a reviewer pends it from the Review
 queue asking for a letter of medical necessity; the vendor answers with the letter from the
 dashboard; a medical director sees the letter inline, approves one line and denies the other
 for medical necessity; the vendor sees both outcomes and the authorization number.
+
+And the plan dashboard drawn from the demo data (seeded once, on PostgreSQL when the run has
+it, else SQLite), against GET /v1/reports/prior-authorization-metrics.
 axe-core and a screenshot at each step."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from contract.live_server import ThreadedServer
 from dme_portal.auth.roles import Role
+from dme_portal.config import AuthSettings, DatabaseSettings, Settings
+from dme_portal.db import migrate
 from dme_portal.db.engine import Database
+from dme_portal.db.session import unit_of_work
+from dme_portal.demo import seed
+from dme_portal.main import create_app
+from dme_portal.portal.routes.plan import add_months, month_starts
+from dme_portal.sla.clock import FrozenClock
+from fixtures.demo_seed import SEEDED_AT, drop_database, fresh_database
 from fixtures.documents import pdf_bytes
 from fixtures.factories import World
 from portal.browsing import assert_accessible, snap
@@ -191,3 +209,127 @@ async def test_a_request_goes_round_trip_through_the_pages(
     await expect(denied.locator(".auth-number")).to_have_count(0)
     await assert_accessible(vendor)
     await snap(vendor, "12-vendor-outcome")
+
+
+# --- The plan dashboard on the demo data ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    base_url: str
+    credentials: str
+
+    def password(self, username: str) -> str:
+        found = re.search(
+            rf"^user\s+{re.escape(username)}\s.*password=(\S+)$", self.credentials, re.M
+        )
+        assert found, f"{username} is not in the demo's credentials"
+        return found.group(1)
+
+
+@pytest.fixture(scope="module")
+async def demo_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DemoServer]:
+    """The app, clock frozen at the demo's seeding time, on a database seeded with the demo
+    once: on PostgreSQL when this run has it (seeding is the slow part), else on SQLite."""
+    backends = os.environ.get("DME_TEST_BACKENDS", "sqlite,postgresql")
+    server = request.getfixturevalue("pg_server") if "postgresql" in backends else None
+    url = "postgresql" if server is not None else "sqlite"
+    db = await fresh_database(url, tmp_path_factory.mktemp("demo-portal"), server)
+    try:
+        await migrate.upgrade(db.engine)
+        async with unit_of_work(db) as session:
+            credentials = await seed.seed_demo(session, today=SEEDED_AT.date(), now=SEEDED_AT)
+        settings = Settings(
+            env="test",
+            db=DatabaseSettings(url=db.engine.url.render_as_string(hide_password=False)),
+            auth=AuthSettings(secret_key="demo-secret-" + "x" * 40),
+        )
+        # Its own engine on the server's event loop: the seeding engine stays on this one.
+        with ThreadedServer(create_app(settings, clock=FrozenClock(SEEDED_AT))) as live:
+            yield DemoServer(live.base_url, credentials)
+    finally:
+        await drop_database(db, server)
+
+
+async def demo_report(demo: DemoServer, months: int) -> dict[str, Any]:
+    starts = month_starts(SEEDED_AT.date(), months)
+    async with httpx.AsyncClient(base_url=demo.base_url) as api:
+        token = await api.post(
+            "/v1/auth/token",
+            data={
+                "grant_type": "password",
+                "username": "plan.admin",
+                "password": demo.password("plan.admin"),
+            },
+        )
+        assert token.status_code == 200, token.text
+        r = await api.get(
+            "/v1/reports/prior-authorization-metrics",
+            params={"from": starts[0].isoformat(), "to": add_months(starts[-1], 1).isoformat()},
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        )
+    assert r.status_code == 200, r.text
+    report: dict[str, Any] = r.json()
+    return report
+
+
+@pytest.fixture
+async def demo_page(
+    browser: Browser, demo_server: DemoServer, request: pytest.FixtureRequest
+) -> AsyncIterator[Page]:
+    context = await browser.new_context(base_url=demo_server.base_url, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    p = await context.new_page()
+    p.screenshot_prefix = request.node.name  # type: ignore[attr-defined]
+    try:
+        yield p
+    finally:
+        await context.close()
+
+
+async def test_the_plan_dashboard_draws_the_demo_networks(
+    demo_page: Page, demo_server: DemoServer
+) -> None:
+    page = demo_page
+    report = await demo_report(demo_server, months=6)
+    expected: dict[str, dict[str, int]] = {}
+    for row in report["items"]:
+        sums = expected.setdefault(
+            row["network_code"],
+            {"requests": 0, "decided": 0, "approved": 0, "denied": 0, "pended": 0},
+        )
+        for key in ("requests", "approved", "denied", "pended"):
+            sums[key] += row[key]
+        sums["decided"] += row["sla_met"] + row["sla_missed"]  # as the dashboard counts them
+    assert len(expected) >= 2, "the demo has several networks"
+
+    await page.goto("/portal/sign-in")
+    await page.get_by_label("User name").fill("plan.admin")
+    await page.get_by_label("Password").fill(demo_server.password("plan.admin"))
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("link", name="Plan dashboard").click()
+    await expect(page.get_by_role("heading", name="Networks side by side")).to_be_visible()
+
+    volume = page.locator("svg#chart-volume")
+    # The last full month before the seeding time is all inside the demo's 90 days.
+    last_month = add_months(SEEDED_AT.date(), -1).strftime("%b %Y")
+    for code, sums in expected.items():
+        assert sums["requests"] > 0, code
+        bars = volume.locator(f"rect.bar[data-series='{code}']")
+        await expect(bars).to_have_count(6)
+        values = [
+            float(v or 0)
+            for v in await bars.evaluate_all("bars => bars.map(b => b.getAttribute('data-value'))")
+        ]
+        assert sum(values) == sums["requests"], code
+        bar = bars.and_(page.locator(f"[data-category='{last_month}']"))
+        assert float(await bar.get_attribute("data-value") or 0) > 0, code
+        assert float(await bar.get_attribute("height") or 0) > 1, code
+        row = page.locator(f"#table-rates tr[data-network='{code}']")
+        for key, value in sums.items():
+            await expect(row.locator(f"td.{key}")).to_have_text(str(value))
+    await expect(page.locator("#table-rates tr[data-network]")).to_have_count(len(expected))
+    await assert_accessible(page)
+    await snap(page, "demo-plan-dashboard")
