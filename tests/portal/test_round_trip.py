@@ -55,7 +55,7 @@ async def second_page(
     context = await browser.new_context(base_url=live_url, bypass_csp=True)
     context.set_default_timeout(10_000)
     p = await context.new_page()
-    p.screenshot_prefix = f"{request.node.name}-reviewer"  # type: ignore[attr-defined]
+    p.screenshot_prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name) + "-reviewer"  # type: ignore[attr-defined]
     try:
         yield p
     finally:
@@ -69,7 +69,7 @@ async def third_page(
     context = await browser.new_context(base_url=live_url, bypass_csp=True)
     context.set_default_timeout(10_000)
     p = await context.new_page()
-    p.screenshot_prefix = f"{request.node.name}-director"  # type: ignore[attr-defined]
+    p.screenshot_prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name) + "-director"  # type: ignore[attr-defined]
     try:
         yield p
     finally:
