@@ -38,7 +38,7 @@ from fixtures.documents import pdf_bytes
 from fixtures.factories import World
 from portal.browsing import assert_accessible, snap
 from portal.flows import vendor_account
-from portal.test_review import network_account, sign_in
+from portal.test_review_pages import network_account, sign_in
 from portal.test_vendor_flows import END, START, fill_member_and_line
 
 QUESTION = "Please send a letter of medical necessity for the stander."
