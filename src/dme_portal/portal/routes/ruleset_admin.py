@@ -313,6 +313,25 @@ async def _save(
     )
 
 
+def _page_args(
+    principal: Principal,
+    settings: Settings,
+    session: AsyncSession,
+    access: AccessLogger,
+    network_id: uuid.UUID,
+    clock: Clock,
+) -> dict[str, Any]:
+    """What ``_page`` needs besides the request, when a form post renders the page again."""
+    return {
+        "principal": principal,
+        "settings": settings,
+        "session": session,
+        "access": access,
+        "network_id": network_id,
+        "today": clock.now().date(),
+    }
+
+
 @router.post("/ruleset/draft")
 async def save_draft(
     request: Request,
@@ -327,14 +346,7 @@ async def save_draft(
     form = await request.form()
     csrf.verify(request, form, settings)
     etag = text(form, "etag", max_length=20)
-    page_args: dict[str, Any] = {
-        "principal": principal,
-        "settings": settings,
-        "session": session,
-        "access": access,
-        "network_id": network_id,
-        "today": clock.now().date(),
-    }
+    page_args = _page_args(principal, settings, session, access, network_id, clock)
     draft = await repository.get_draft(session, network_id)
     if etag != _etag(draft):
         return await _page(request, status_code=409, problem=STALE, **page_args)
@@ -390,14 +402,7 @@ async def publish(
     form = await request.form()
     csrf.verify(request, form, settings)
     etag = text(form, "etag", max_length=20)
-    page_args: dict[str, Any] = {
-        "principal": principal,
-        "settings": settings,
-        "session": session,
-        "access": access,
-        "network_id": network_id,
-        "today": clock.now().date(),
-    }
+    page_args = _page_args(principal, settings, session, access, network_id, clock)
     try:
         await ruleset_service.publish(
             session,

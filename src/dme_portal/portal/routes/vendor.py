@@ -30,6 +30,7 @@ from dme_portal.auth.roles import Role
 from dme_portal.authorizations.renewals import service as renewal_service
 from dme_portal.authorizations.renewals.schemas import RenewalItem
 from dme_portal.codes import search as code_search
+from dme_portal.config import Settings
 from dme_portal.errors import DomainError, Forbidden, field_path
 from dme_portal.members import service as member_service
 from dme_portal.portal import csrf
@@ -281,17 +282,14 @@ async def look_up_member(
                 network_id=network_id,
                 members=[(member_id, network_id)] if member_id else [],
             )
-    if _htmx(request):
-        return _fragment(
-            request, "vendor/_member.html", settings, member=member, member_error=problem
-        )
     draft.errors = FormErrors()
-    return _form_page(
+    return _part_or_page(
         request,
         settings,
         principal,
         draft,
-        key=str(form.get("idempotency_key") or _new_key()),
+        form,
+        "vendor/_member.html",
         member=member,
         member_error=problem,
     )
@@ -335,19 +333,32 @@ async def check_coverage(
                 network_id=result.network.id,
                 members=[(member_id, result.network.id)] if member_id else [],
             )
-    if _htmx(request):
-        return _fragment(
-            request, "vendor/_coverage.html", settings, result=result, coverage_error=problem
-        )
-    return _form_page(
+    return _part_or_page(
         request,
         settings,
         principal,
         draft,
-        key=str(form.get("idempotency_key") or _new_key()),
+        form,
+        "vendor/_coverage.html",
         result=result,
         coverage_error=problem,
     )
+
+
+def _part_or_page(
+    request: Request,
+    settings: Settings,
+    principal: Principal,
+    draft: Draft,
+    form: FormData,
+    fragment: str,
+    **context: Any,
+) -> Response:
+    """htmx asked for one part of the form (``fragment``); without JS, the whole form again."""
+    if _htmx(request):
+        return _fragment(request, fragment, settings, **context)
+    key = str(form.get("idempotency_key") or _new_key())
+    return _form_page(request, settings, principal, draft, key=key, **context)
 
 
 @router.get("/codes/{code_set}")
