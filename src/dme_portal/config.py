@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -65,6 +66,17 @@ class LimitSettings(BaseModel):
     member_lookups_per_minute: int = Field(default=120, ge=1, le=100_000)
 
 
+class IdempotencySettings(BaseModel):
+    """How long an Idempotency-Key's first answer is kept and replayed (issue 21 point 8)."""
+
+    # The record holds the whole answer (PHI): kept this long, then purged by the worker.
+    window_hours: int = Field(default=24, ge=1, le=7 * 24)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(hours=self.window_hours)
+
+
 class WorkerSettings(BaseModel):
     # None: run the SLA worker inside the API process on SQLite (embedded mode) only.
     in_process: bool | None = None
@@ -104,6 +116,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
     limits: LimitSettings = LimitSettings()
+    idempotency: IdempotencySettings = IdempotencySettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:

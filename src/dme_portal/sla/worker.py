@@ -1,6 +1,7 @@
 """The SLA worker: moves clocks to at risk and breached, records each event once, escalates;
 and, in the same loop, moves authorizations to expiring, expired and superseded
-(``authorizations.expiry``) and purges uploads never named.
+(``authorizations.expiry``), purges uploads never named, and deletes expired idempotency
+records and spent sign-in throttle rows (``retention``).
 
 Safe with several copies on one PostgreSQL database: each batch locks its rows with
 ``FOR UPDATE SKIP LOCKED``, and a row's recorded ``sla_state`` only moves forward, so a row is
@@ -20,6 +21,7 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dme_portal import retention
 from dme_portal.authorizations import expiry
 from dme_portal.authorizations.expiry import ExpiryResult
 from dme_portal.db.engine import Database
@@ -240,4 +242,8 @@ async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) ->
                 log.info("purged %d expired uploads never named in a submission", purged)
         except Exception:
             log.exception("upload purge failed; retrying next interval")
+        try:
+            await retention.run_once(db, now=clock.now())
+        except Exception:
+            log.exception("retention purge failed; retrying next interval")
         await asyncio.sleep(interval_seconds)
