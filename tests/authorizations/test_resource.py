@@ -308,7 +308,9 @@ class TestFilters:
             await client.get(URL, params={"state": "gone"}, headers=vendor), 422, field="state[0]"
         )
         assert_problem(
-            await client.get(URL, params={"member_cin": "x"}, headers=vendor), 422, field="member_cin"
+            await client.get(URL, params={"member_cin": "x"}, headers=vendor),
+            422,
+            field="member_cin",
         )
         assert_problem(
             await client.get(URL, params={"code": "l1960"}, headers=vendor), 422, field="code"

@@ -1,4 +1,5 @@
-"""Types for query parameters: dates and times as ISO 8601 strings, nothing else (DESIGN §11).
+"""Query parameters: dates and times as ISO 8601 strings, nothing else (DESIGN §11); and no
+parameter an operation does not declare (``reject_unknown_query``).
 
 Left to pydantic's lax mode, a ``datetime`` parameter takes ``0.5`` or ``1700000000`` as Unix
 time, and a ``date`` one takes ``1700000000``; at a door that must be strict these are 422s.
@@ -17,12 +18,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator
 
-from dme_portal.api.problem import Problem
 from dme_portal.submissions.schemas import IsoDate
 
 __all__ = [
     "STRICT_QUERY",
-    "UNKNOWN_QUERY_RESPONSES",
     "AwareIsoDateTime",
     "IsoDate",
     "PageCursor",
@@ -120,12 +119,6 @@ async def reject_unknown_query(request: Request) -> None:
         )
 
 
-# For `include_router(..., dependencies=..., responses=...)`: every operation of the API.
+# For `include_router(..., dependencies=...)`: every operation of the API; the OpenAPI
+# document declares the 422 on each (`openapi.document`).
 STRICT_QUERY = [Depends(reject_unknown_query)]
-UNKNOWN_QUERY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {
-        "model": Problem,
-        "description": "The request is not valid (an unknown query parameter included); "
-        "`errors` names each field",
-    }
-}
