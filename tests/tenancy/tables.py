@@ -12,12 +12,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+import pytest
 
 from fixtures.documents import pdf_bytes
 from fixtures.factories import unique_cin
 from fixtures.rules import choc_like
 from tenancy.world import TODAY, Actor, Tenant1, Tenant2, with_birth_date
+
+T = TypeVar("T")
 
 # --- path parameters: tenant 1's objects, and a "ghost" that never existed --------------------
 
@@ -212,4 +216,39 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     # with its subject, org id and the upload's id. By design for a one-plan hub (and the
     # plan's view of vendors' failed look-ups and lockouts relies on it): a decision to take.
     ("listAccessLog", "plan_admin@plan2"): f"{FOUND}: network-less access-log entries",
+    # test_feed_after_move.py
+    ("feed: before the move", "*"): f"{SLICE_A}: N2's feed carries N1's full requests",
+    ("feed: authorizations before the move", "*"): f"{SLICE_A}: N2 reads them at once",
+    ("feed: after the move", "*"): f"{SLICE_A}: N2's feed carries diagnoses and prescriber",
+    # test_cin_alone.py
+    ("cin: coverage check", "*"): f"{SLICE_B}: 200 with the network and the rules' outcome",
+    ("cin: submit", "*"): f"{SLICE_B}: 201 with the member's name and birth date",
+    ("cin: duplicate", "*"): f"{SLICE_B}: 'another vendor holds ...' with its period",
+    ("cin: portal coverage check", "*"): f"{SLICE_B}: the portal names the network",
 }
+# test_status_views.py: what the three status-view roles read today in their own scope.
+KNOWN_GAPS.update(
+    {
+        (f"view: {operation}", who): f"{SLICE_D}: {who} reads them through {operation}"
+        for operation in (
+            "getAuthorizationRequest",  # diagnoses, brand reasons
+            "listAuthorizationRequests",
+            "listAuthorizationRequestEvents",  # the question, the reconsideration's reason
+            "listInformationRequests",
+            "listAttachments",
+            "downloadAttachment",
+            "listRequestReconsiderations",
+            "getReconsideration",
+        )
+        for who in ("network_admin@network", "plan_admin@plan", "plan_client@plan")
+    }
+)
+
+
+def known_gap(key: str, actor: str = "*") -> Callable[[T], T]:
+    """A test's strict xfail mark while KNOWN_GAPS lists it; nothing once it is removed."""
+    reason = KNOWN_GAPS.get((key, actor))
+    if reason is None:
+        return lambda test: test
+    mark: Callable[[T], T] = pytest.mark.xfail(strict=True, reason=reason)
+    return mark
