@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
-
 from urllib.parse import unquote_plus
 
 import httpx
@@ -36,9 +35,7 @@ def leaked(one: Tenant1, actor: Actor, response: httpx.Response) -> dict[str, st
     if actor.is_vendor and one.identity["cin"] in sent and one.identity["birth_date"] in sent:
         allowed |= set(one.identity)
     answer = response.content.decode("utf-8", "replace") + "\n" + _headers(response.headers)
-    return {
-        k: v for k, v in one.all_secrets().items() if k not in allowed and v in answer
-    }
+    return {k: v for k, v in one.all_secrets().items() if k not in allowed and v in answer}
 
 
 def _headers(headers: Mapping[str, str]) -> str:
@@ -46,8 +43,9 @@ def _headers(headers: Mapping[str, str]) -> str:
 
 
 def describe(response: httpx.Response) -> str:
-    return f"{response.request.method} {response.request.url} -> {response.status_code}: " + (
-        response.text[:600]
+    return (
+        f"{response.request.method} {response.request.url} -> {response.status_code}: "
+        + (response.text[:600])
     )
 
 

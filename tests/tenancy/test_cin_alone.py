@@ -67,12 +67,20 @@ def _same_answer(real: httpx.Response, ghost: httpx.Response) -> None:
 @known_gap("cin: coverage check")
 @pytest.mark.parametrize("role", VENDORS)
 async def test_a_coverage_check_with_a_cin_alone_answers_as_for_an_unknown_cin(
-    tenants: tuple[Tenant1, Tenant2], app: FastAPI, settings: Settings, role: Role, clock: FrozenClock
+    tenants: tuple[Tenant1, Tenant2],
+    app: FastAPI,
+    settings: Settings,
+    role: Role,
+    clock: FrozenClock,
 ) -> None:
     one, two = tenants
     headers = auth_headers(settings, two.principal(role, "vendor"))
     real, ghost = await _pair(
-        app, headers, "/v1/coverage-checks", cin_only(one, one.member.cin), cin_only(one, unique_cin())
+        app,
+        headers,
+        "/v1/coverage-checks",
+        cin_only(one, one.member.cin),
+        cin_only(one, unique_cin()),
     )
     _same_answer(real, ghost)
 
@@ -80,7 +88,11 @@ async def test_a_coverage_check_with_a_cin_alone_answers_as_for_an_unknown_cin(
 @known_gap("cin: submit")
 @pytest.mark.parametrize("role", VENDORS)
 async def test_a_submission_with_a_cin_alone_answers_as_for_an_unknown_cin(
-    tenants: tuple[Tenant1, Tenant2], app: FastAPI, settings: Settings, role: Role, clock: FrozenClock
+    tenants: tuple[Tenant1, Tenant2],
+    app: FastAPI,
+    settings: Settings,
+    role: Role,
+    clock: FrozenClock,
 ) -> None:
     one, two = tenants
     headers = auth_headers(settings, two.principal(role, "vendor"))

@@ -18,7 +18,6 @@ from fastapi import FastAPI
 
 from dme_portal.auth.roles import Role
 from dme_portal.config import Settings
-from dme_portal.db.engine import Database
 from dme_portal.sla.clock import FrozenClock
 from fixtures.factories import NOW, auth_headers_at
 from tenancy.tables import known_gap
@@ -115,7 +114,9 @@ async def _authorization_reads(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as c:
-        reads = [await c.get(f"/v1/authorizations/{a}", headers=headers) for a in one.authorization_ids]
+        reads = [
+            await c.get(f"/v1/authorizations/{a}", headers=headers) for a in one.authorization_ids
+        ]
         listed = await c.get("/v1/authorizations", params={"limit": 100}, headers=headers)
     assert listed.status_code == 200, listed.text
     return [r.status_code for r in reads], "\n".join([listed.text, *(r.text for r in reads)])

@@ -219,18 +219,19 @@ async def _etag(client: httpx.AsyncClient, headers: dict[str, str], url: str) ->
     return r.headers["ETag"]
 
 
-async def build(client: httpx.AsyncClient, settings: Settings, db: Database) -> tuple[Tenant1, Tenant2]:
+async def build(
+    client: httpx.AsyncClient, settings: Settings, db: Database
+) -> tuple[Tenant1, Tenant2]:
     """Make both tenants; tenant 1's objects through the API, by their owners."""
     w, two = await _base(db)
     tag = w.plan.code.rsplit("-", 1)[1]
     m = lambda what: marker(what, tag)  # noqa: E731
     subject = f"user:tnt1{tag}-vendor"  # unique, so that a filter by subject finds only V1's
-    vendor = auth_headers(
-        settings, Principal(subject, Role.VENDOR, OrgKind.VENDOR, w.vendor.id)
-    )
+    vendor = auth_headers(settings, Principal(subject, Role.VENDOR, OrgKind.VENDOR, w.vendor.id))
     reviewer = auth_headers(settings, w.principal(Role.REVIEWER))
     md_a = auth_headers(
-        settings, Principal("user:tenancy-md-a", Role.MEDICAL_DIRECTOR, OrgKind.NETWORK, w.network_a.id)
+        settings,
+        Principal("user:tenancy-md-a", Role.MEDICAL_DIRECTOR, OrgKind.NETWORK, w.network_a.id),
     )
     admin = auth_headers(settings, w.principal(Role.NETWORK_ADMIN))
     prescriber = unique_npi()
