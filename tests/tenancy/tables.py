@@ -63,6 +63,13 @@ OWN_DOOR: dict[str, Callable[[Tenant2], dict[str, str]]] = {
     "listCsagAssignments": lambda two: {"network_id": str(two.world.network_a.id)},
 }
 
+# Bodies naming tenant 1's objects, and the same body naming objects that never existed: the
+# answers must be alike (status, problem code, fields and their codes) or the body is an oracle.
+BODY_GHOSTS: dict[str, Callable[[Any], Any]] = {
+    "createCsagAssignment": lambda body: {**body, "member_cin": unique_cin()},
+    "renewAuthorizations": lambda body: {"renewals": [{"authorization_id": str(uuid.uuid4())}]},
+}
+
 # --- query parameters ------------------------------------------------------------------------
 
 # Required query parameters, by operation.

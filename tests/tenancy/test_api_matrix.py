@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,18 @@ def plan(
     ]
 
 
+def _shape(r: httpx.Response) -> tuple[Any, ...]:
+    """What an answer says besides echoed input: status, problem code, fields and their codes."""
+    try:
+        body = r.json()
+    except ValueError:
+        return (r.status_code,)
+    if not isinstance(body, dict):
+        return (r.status_code,)
+    errors = [(e.get("field"), e.get("code")) for e in body.get("errors") or []]
+    return (r.status_code, body.get("code"), errors)
+
+
 def ghost_of(operation_id: str) -> str | None:
     """The first call's URL with objects that never existed (None without path parameters)."""
     _, path, op = OPERATIONS[operation_id]
@@ -146,6 +159,7 @@ async def test_another_tenant_gets_nothing(
         for method, url, query, send in calls:
             r = await call(client, headers, method, url, query, send)
             first = first or r
+            last = r
             if r.status_code >= 500:
                 problems.append(f"server error: {describe(r)}")
             if r.status_code == 401 and operation_id not in tables.NO_BEARER:
@@ -165,6 +179,15 @@ async def test_another_tenant_gets_nothing(
                 problems.append(
                     f"tenant 1's object answers {first.status_code}, a ghost {g.status_code}: "
                     f"{describe(first)}"
+                )
+        if operation_id in tables.BODY_GHOSTS:
+            method, url, query, send = calls[-1]
+            ghost_send = replace(send, json=tables.BODY_GHOSTS[operation_id](send.json))
+            g = await call(client, headers, method, url, query, ghost_send)
+            if _shape(g) != _shape(last):
+                problems.append(
+                    f"tenant 1's object in the body answers {_shape(last)}, a ghost "
+                    f"{_shape(g)}: {describe(last)}"
                 )
     if before is not None:
         after = await fingerprint(database, tenant1)
