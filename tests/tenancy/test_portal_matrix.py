@@ -22,7 +22,7 @@ from dme_portal.db.engine import Database
 from dme_portal.portal.app import MOUNT_PATH, create_portal
 from dme_portal.portal.session import SESSION_COOKIE, SIGN_IN_PATH
 from dme_portal.sla.clock import FrozenClock
-from fixtures.factories import token
+from fixtures.factories import token, unique_cin
 from fixtures.rules import choc_like
 from tenancy import tables
 from tenancy.matrix import describe, diff, leaked
@@ -126,6 +126,13 @@ ROUTES: dict[Route, Form] = {
         "effective_to": (TODAY + timedelta(days=1)).isoformat()
     },
 }
+# Forms naming tenant 1's member or authorization, and the field to give a ghost's instead: the
+# page must be the same but for that value (a vendor with CIN and birth date may learn more).
+BODY_GHOSTS: dict[Route, tuple[str, Callable[[], str]]] = {
+    ("POST", "/ruleset/assignments"): ("member_cin", unique_cin),
+    ("POST", "/coordinator"): ("cin", unique_cin),
+    ("POST", "/renewals"): ("authorization_id", lambda: str(uuid.uuid4())),
+}
 # Routes that answer without a session, or end it, by design.
 NO_SESSION = {("GET", "/sign-in"), ("POST", "/sign-in"), ("POST", "/sign-out")}
 
@@ -151,6 +158,13 @@ def _cases() -> list[Any]:
                 pytest.param((method, path), actor, id=f"{method} {path}-{actor.id}", marks=marks)
             )
     return cases
+
+
+def _masked(text: str, value: str) -> str:
+    """The page without the value the form sent, nor what changes from one page to the next."""
+    for shown in (value, value.lower(), value[:8]):  # an id may be shown by its first 8
+        text = text.replace(shown, "VALUE")
+    return re.sub(r'name="idempotency_key" value="[^"]*"', "", text)
 
 
 def _names(path: str) -> list[str]:
@@ -232,6 +246,22 @@ async def test_another_tenant_gets_nothing_from_the_portal(
                 problems.append(
                     f"tenant 1's object answers {responses[0].status_code}, a ghost "
                     f"{ghost.status_code}: {describe(responses[0])}"
+                )
+        if route in BODY_GHOSTS:
+            name, make = BODY_GHOSTS[route]
+            given = ROUTES[route](tenant1, tenant2)
+            ghost_value = make()
+            g = await client.post(
+                _fill(path, first), data={**given, name: ghost_value, "csrf_token": csrf}
+            )
+            real = responses[-1]
+            same = g.status_code == real.status_code and _masked(g.text, ghost_value) == _masked(
+                real.text, given[name]
+            )
+            if not same:
+                problems.append(
+                    f"tenant 1's {name} answers otherwise than a ghost's: {describe(real)}"
+                    f" / ghost: {g.status_code} {g.text[:600]}"
                 )
     if before is not None:
         after = await fingerprint(database, tenant1)
