@@ -91,8 +91,14 @@ class Tenant2:
             "plan2": self.plan2,
         }[scope]
         kind = {"vendor": OrgKind.VENDOR, "network": OrgKind.NETWORK, "plan2": OrgKind.PLAN}[scope]
+        # One subject per world and role: the member look-ups a module's matrix makes count
+        # (and throttle, under the frozen clock) for this world's callers only.
+        tag = self.plan2.code.rsplit("-", 1)[1]
         return Principal(
-            subject=f"user:tenancy-{scope}-{role.value}", role=role, org_kind=kind, org_id=org.id
+            subject=f"user:tenancy-{tag}-{scope}-{role.value}",
+            role=role,
+            org_kind=kind,
+            org_id=org.id,
         )
 
 
