@@ -19,7 +19,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from dme_portal.auth.roles import Role
+from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import OrgKind, Role
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.sla.clock import FrozenClock
@@ -222,3 +223,52 @@ def test_the_matrix_covers_every_operation(app: FastAPI) -> None:
 def test_every_role_is_an_actor() -> None:
     """Each role calls the matrix from another tenant (a new role fails until it is added)."""
     assert {a.role for a in ACTORS} == set(Role)
+
+
+async def test_the_owners_read_the_secrets(
+    tenant1: Tenant1, app: FastAPI, settings: Settings, clock: FrozenClock
+) -> None:
+    """The control: tenant 1's own callers find the secrets, so a clean answer means something."""
+    w = tenant1.world
+    vendor = auth_headers(
+        settings,
+        Principal(tenant1.secrets["vendor_subject"], Role.VENDOR, OrgKind.VENDOR, w.vendor.id),
+    )
+    admin = auth_headers(settings, w.principal(Role.NETWORK_ADMIN))
+    reviewer = auth_headers(settings, w.principal(Role.REVIEWER))
+    reads = [
+        (vendor, f"/v1/authorization-requests/{tenant1.open_id}"),
+        (vendor, f"/v1/authorization-requests/{tenant1.denied_id}"),
+        *[(vendor, f"/v1/authorizations/{a}") for a in tenant1.authorization_ids],
+        (vendor, f"/v1/attachments/{tenant1.upload_id}"),
+        (reviewer, f"/v1/authorization-requests/{tenant1.open_id}/information-requests"),
+        (reviewer, f"/v1/authorization-requests/{tenant1.open_id}/attachments"),
+        (
+            reviewer,
+            f"/v1/authorization-requests/{tenant1.open_id}/attachments/"
+            f"{tenant1.attachment_id}/content",
+        ),
+        (
+            reviewer,
+            f"/v1/authorization-requests/{tenant1.open_id}/attachments/{tenant1.upload_id}/content",
+        ),
+        (reviewer, f"/v1/reconsiderations/{tenant1.reconsideration_id}"),
+        (admin, f"/v1/networks/{w.network_a.id}/ruleset/draft"),
+        (admin, f"/v1/networks/{w.network_a.id}/ruleset"),
+        (admin, f"/v1/networks/{w.network_a.id}/csag-assignments"),
+    ]
+    text = ""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        for headers, url in reads:
+            r = await c.get(url, headers=headers)
+            assert r.status_code == 200, (url, r.text)
+            text += r.content.decode("utf-8", "replace")
+    missing = {
+        k
+        for k, v in tenant1.all_secrets().items()
+        if v not in text and k not in ("vendor_subject", "vendor_name", "vendor_npi")
+    }
+    # Read elsewhere: the renewal's id, the approval note; no answer names the member's row id.
+    assert missing <= {"request 3", "approvalnote", "member_id"}, missing
