@@ -26,8 +26,9 @@ from dme_portal.db.engine import Database
 from dme_portal.sla.clock import FrozenClock
 from fixtures.factories import auth_headers
 from tenancy import tables
+from tenancy.fingerprint import fingerprint
 from tenancy.matrix import describe, diff, leaked
-from tenancy.world import ACTORS, Actor, Tenant1, Tenant2, fingerprint
+from tenancy.world import ACTORS, Actor, Tenant1, Tenant2
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 DOCUMENT: dict[str, Any] = json.loads(DOCUMENT_PATH.read_text())

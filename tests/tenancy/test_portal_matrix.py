@@ -25,8 +25,9 @@ from dme_portal.sla.clock import FrozenClock
 from fixtures.factories import token, unique_cin
 from fixtures.rules import choc_like
 from tenancy import tables
+from tenancy.fingerprint import fingerprint
 from tenancy.matrix import describe, diff, leaked
-from tenancy.world import ACTORS, TODAY, Actor, Tenant1, Tenant2, fingerprint
+from tenancy.world import ACTORS, TODAY, Actor, Tenant1, Tenant2
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 Route = tuple[str, str]  # (method, path inside the portal)
