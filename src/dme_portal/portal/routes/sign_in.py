@@ -13,6 +13,7 @@ from dme_portal.auth import withdraw
 from dme_portal.auth.jwt import read_token
 from dme_portal.auth.throttle import TooManyAttempts
 from dme_portal.errors import InvalidToken
+from dme_portal.netaddr import client_address
 from dme_portal.portal import csrf
 from dme_portal.portal.forms import FormErrors, SignInForm
 from dme_portal.portal.session import SESSION_COOKIE, clear_session, set_session
@@ -53,7 +54,8 @@ async def sign_in(
                 db,
                 username=data.username,
                 password=data.password,
-                address=request.client.host if request.client else "unknown",
+                address=client_address(request),
+                route="/portal/sign-in",
                 settings=settings,
                 now=clock.now(),
             )
