@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from dme_portal.audit.models import AccessAction, AccessLog, Outcome
+from dme_portal.auth.models import KnownSignInAddress, LoginThrottle
 from dme_portal.auth.roles import OrgKind, Role
-from dme_portal.auth.throttle import Policy
+from dme_portal.auth.throttle import Policy, keyed_hash, pair_key, purge_stale
 from dme_portal.config import LimitSettings, Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
@@ -274,6 +275,7 @@ class TestStrangersCannotLockAnAccount:
         async with caller() as stranger:
             page = await portal_sign_in(stranger, username, password)
             assert page.status_code == 429
+            assert int(page.headers["Retry-After"]) == 15
             assert "Too many failed attempts" in page.text
         async with caller(home) as c:
             page = await portal_sign_in(c, username, password)
@@ -395,3 +397,49 @@ class TestLockoutsInTheAccessLog:
             ("unknown:user", Outcome.THROTTLED),
         ]
         assert named == 0
+
+
+class TestPurge:
+    async def test_the_sweep_keeps_what_still_counts_and_drops_the_rest(
+        self,
+        caller: Caller,
+        database: Database,
+        world: World,
+        clock: FrozenClock,
+        settings: Settings,
+    ) -> None:
+        username, password = await person(database, world)
+        home, other = random_address(), random_address()
+        account = f"user:{username}"
+        async with caller(home) as c:
+            assert (await c.post(TOKEN_URL, data=login(username, password))).status_code == 200
+        async with caller(other) as c:
+            for attempt in range(5):
+                await c.post(TOKEN_URL, data=login(username, f"wrong-{attempt}"))
+        pair = pair_key(account, f"127.{other}")
+        policy = Policy.of(settings)
+
+        async def state() -> tuple[bool, bool]:
+            """Whether the pair's count and the known address's row are still stored."""
+            async with unit_of_work(database) as s:
+                found = await s.scalar(select(LoginThrottle.id).where(LoginThrottle.key == pair))
+                known = await s.scalar(
+                    select(KnownSignInAddress.id).where(
+                        KnownSignInAddress.account_key_hash == keyed_hash(policy.pepper, account)
+                    )
+                )
+            return found is not None, known is not None
+
+        async def sweep() -> None:
+            async with unit_of_work(database) as s:
+                await purge_stale(s, now=clock.now(), settings=settings)
+
+        clock.advance(timedelta(hours=23))
+        await sweep()
+        assert await state() == (True, True)  # the pair's failures still count
+        clock.advance(timedelta(hours=1))
+        await sweep()
+        assert await state() == (False, True)
+        clock.advance(timedelta(days=29))
+        await sweep()
+        assert await state() == (False, False)  # 30 days after the sign-in

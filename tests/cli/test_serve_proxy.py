@@ -112,8 +112,8 @@ async def _known(db: Database, account: str, address: str) -> bool:
     async with unit_of_work(db) as s:
         found = await s.scalar(
             select(KnownSignInAddress.id).where(
-                KnownSignInAddress.account_key_hash == throttle._keyed(policy.pepper, account),
-                KnownSignInAddress.address_hash == throttle._keyed(policy.pepper, address),
+                KnownSignInAddress.account_key_hash == throttle.keyed_hash(policy.pepper, account),
+                KnownSignInAddress.address_hash == throttle.keyed_hash(policy.pepper, address),
             )
         )
     return found is not None

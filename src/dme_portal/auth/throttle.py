@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, delete, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.models import KnownSignInAddress, LoginThrottle
 from dme_portal.config import Settings, SignInSettings
@@ -125,7 +126,8 @@ def pair_key(name: str, address: str) -> str:
     return "pair:" + _sha(f"{name}\x00{address}")
 
 
-def _keyed(pepper: bytes, text: str) -> str:
+def keyed_hash(pepper: bytes, text: str) -> str:
+    """HMAC-SHA256: an IPv4 address's plain hash is reversed by trying all 2^32 of them."""
     return hmac.new(pepper, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
@@ -141,8 +143,8 @@ async def is_known(db: Database, *, attempt: Attempt, policy: Policy) -> bool:
     async with unit_of_work(db) as session:
         found = await session.scalar(
             select(KnownSignInAddress.id).where(
-                KnownSignInAddress.account_key_hash == _keyed(policy.pepper, attempt.account),
-                KnownSignInAddress.address_hash == _keyed(policy.pepper, attempt.address),
+                KnownSignInAddress.account_key_hash == keyed_hash(policy.pepper, attempt.account),
+                KnownSignInAddress.address_hash == keyed_hash(policy.pepper, attempt.address),
                 KnownSignInAddress.last_success_at > since,
             )
         )
@@ -287,8 +289,8 @@ async def record_success(db: Database, *, attempt: Attempt, policy: Policy) -> N
         )
         if attempt.address is None:
             return
-        account_hash = _keyed(policy.pepper, attempt.account)
-        address_hash = _keyed(policy.pepper, attempt.address)
+        account_hash = keyed_hash(policy.pepper, attempt.account)
+        address_hash = keyed_hash(policy.pepper, attempt.address)
         await dialect.insert_ignoring_conflict(
             session,
             KnownSignInAddress.__table__,  # type: ignore[arg-type]
@@ -311,3 +313,25 @@ async def record_success(db: Database, *, attempt: Attempt, policy: Policy) -> N
             )
             .values(last_success_at=attempt.now)
         )
+
+
+async def purge_stale(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
+    """Delete counts that hold nothing back any more and addresses no longer known; for the
+    worker's sweep. A count is kept while its window can still add to it or its wait runs."""
+    memory = max(
+        timedelta(hours=settings.sign_in.failure_memory_hours),
+        timedelta(seconds=settings.limits.token_failure_window_seconds),
+    )
+    counts = await session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.window_started_at <= now - memory,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
+    )
+    known = await session.execute(
+        delete(KnownSignInAddress).where(
+            KnownSignInAddress.last_success_at
+            <= now - timedelta(days=settings.sign_in.known_address_days)
+        )
+    )
+    return int(getattr(counts, "rowcount", 0) or 0) + int(getattr(known, "rowcount", 0) or 0)

@@ -48,6 +48,7 @@ async def sign_in(
     csrf.verify(request, form, settings)
     data, errors = SignInForm.parse(form)
     status = 400
+    wait: dict[str, str] = {}
     if not errors:
         try:
             token, lifetime = await auth_service.password(
@@ -63,12 +64,13 @@ async def sign_in(
             errors.add("password", "The user name or password is not right. Try again.")
         except TooManyAttempts as exc:
             status = 429
+            wait = dict(exc.headers or {})
             errors.add("password", exc.detail)
         else:
             response = RedirectResponse("/portal/", status_code=303)
             set_session(response, token=token, lifetime=lifetime, settings=settings)
             return response
-    return render(
+    page = render(
         request,
         "sign_in.html",
         settings=settings,
@@ -77,6 +79,8 @@ async def sign_in(
         errors=errors,
         username=data.username,
     )
+    page.headers.update(wait)  # Retry-After, as the token endpoint sends it
+    return page
 
 
 @router.post("/sign-out")
