@@ -221,6 +221,10 @@ def _serve(args: argparse.Namespace) -> None:
         print(f"Serving the hub at {url}{docs}.")
         if credentials.exists():
             print(f"Demo accounts and the example member: {credentials} (first line: the URL).")
+    # Forwarded headers only from the proxies named in DME_SERVER__TRUSTED_PROXIES; none by
+    # default, loopback included (uvicorn would trust 127.0.0.1 otherwise): a process on this
+    # host must not choose the address that the access log and the throttles see.
+    trusted = settings.server.trusted_proxies
     # log_config=None: uvicorn's loggers go through the masking handler configured in main().
     uvicorn.run(
         "dme_portal.main:create_app",
@@ -228,6 +232,8 @@ def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         log_config=None,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=list(trusted) if trusted else [],
     )
 
 

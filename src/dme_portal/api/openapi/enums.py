@@ -212,6 +212,8 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             AccessAction.CREATE: "Created a record (a request, an attachment, an answer).",
             AccessAction.CHANGE: "Changed a record (cancel, claim, decide, pend...).",
             AccessAction.AUDIT_READ: "Read this access log.",
+            AccessAction.SIGN_IN: "A sign-in (token request or the portal's form) refused by a "
+            "throttle or that began a delay: no PHI, recorded for the plan to see.",
         },
     ),
     ResourceType: EnumText(
@@ -228,6 +230,7 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             ResourceType.ACCESS_LOG: "This access log.",
             ResourceType.RECONSIDERATION: "A reconsideration of denied or modified lines.",
             ResourceType.AUTHORIZATION: "An authorization in force (or once in force).",
+            ResourceType.ACCOUNT: "A user's or machine client's account (sign-ins).",
         },
     ),
     Outcome: EnumText(
@@ -235,7 +238,10 @@ ENUMS: dict[type[StrEnum], EnumText] = {
         {
             Outcome.SUCCESS: "Answered.",
             Outcome.FAILED: "A member lookup that found nothing or was invalid.",
-            Outcome.THROTTLED: "Refused by the member-lookup rate limit (429).",
+            Outcome.THROTTLED: "Refused by the member-lookup rate limit or a sign-in "
+            "throttle (429).",
+            Outcome.LOCKED_OUT: "A failed sign-in that made its account and address, or its "
+            "account from addresses it has not signed in from, wait.",
         },
     ),
     ReconsiderationStatus: EnumText(
