@@ -1,7 +1,7 @@
 """idempotency retention: a record's caller and expiry (issue 21 point 8)
 
 Revision ID: b21d0a001idm
-Revises: b16c0a003ren
+Revises: b21c0a001kno
 Create Date: 2026-12-08 03:00:00.000000
 
 ``idempotency_record.subject`` is the caller that used the key (``user:...`` or
@@ -19,7 +19,7 @@ from alembic import op
 import dme_portal.db.types
 
 revision: str = "b21d0a001idm"
-down_revision: str | None = "b16c0a003ren"
+down_revision: str | None = "b21c0a001kno"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,11 +16,10 @@ import httpx
 from sqlalchemy import select
 
 from dme_portal import retention
-from dme_portal.auth import throttle
 from dme_portal.auth.models import LoginThrottle
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import OrgKind, Role
-from dme_portal.config import LimitSettings, Settings
+from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.idempotency.models import IdempotencyRecord
@@ -131,7 +130,7 @@ class TestWindowAndPurge:
         assert (await post(client, settings, clock, one, key, body)).headers[
             "Idempotent-Replayed"
         ] == "true"
-        await retention.run_once(database, now=clock.now())
+        await retention.run_once(database, now=clock.now(), settings=settings)
         assert await count_idempotency_records(database, scope(world)) == 1
 
         clock.set(NOW + WINDOW + timedelta(seconds=1))
@@ -141,7 +140,7 @@ class TestWindowAndPurge:
         assert_problem(r, 409, code="authorization_request.duplicate")
         assert "Idempotent-Replayed" not in r.headers
 
-        await retention.run_once(database, now=clock.now())
+        await retention.run_once(database, now=clock.now(), settings=settings)
         assert await count_idempotency_records(database, scope(world)) == 0
 
         # The key reused after its window creates afresh.
@@ -176,46 +175,37 @@ class TestWindowAndPurge:
         assert await count_requests(database, world.vendor.id) == 2
         assert await count_idempotency_records(database, scope(world)) == 1
 
-    async def test_the_worker_purges_spent_sign_in_throttle_rows(self, database: Database) -> None:
-        limits = LimitSettings(token_failures_per_account=1)
-        spent, locked, fresh = (f"user:{uuid.uuid4().hex}" for _ in range(3))
-        address = f"192.0.2.{uuid.uuid4().int % 250}"
-        await throttle.record_failure(
-            database, account=spent, address=address, limits=limits, now=NOW
-        )
+    async def test_the_worker_purges_spent_sign_in_throttle_rows(
+        self, settings: Settings, database: Database
+    ) -> None:
         later = NOW + timedelta(hours=24, seconds=1)
-        await throttle.record_failure(
-            database, account=fresh, address="198.51.100.7", limits=limits, now=later
-        )
-        await throttle.record_failure(
-            database, account=locked, address="198.51.100.8", limits=limits, now=NOW
-        )
-        async with unit_of_work(database) as s:  # a lockout that outlasts the window
-            row = (
-                await s.execute(
-                    select(LoginThrottle).where(LoginThrottle.key == throttle.account_key(locked))
-                )
-            ).scalar_one()
-            row.locked_until = later + timedelta(hours=1)
-
-        purged = await retention.run_once(database, now=later)
-
-        keys = {
-            throttle.account_key(spent),
-            throttle.address_key(address),
-            throttle.account_key(locked),
-            throttle.account_key(fresh),
-            throttle.address_key("198.51.100.7"),
+        rows = {
+            "spent": (NOW, None),  # its window began 24 h 1 s ago: nothing to count
+            "spent, wait over": (NOW, NOW + timedelta(minutes=15)),
+            "waiting": (NOW, later + timedelta(minutes=5)),  # its wait still runs
+            "recent": (later - timedelta(hours=1), None),  # its window still counts
         }
+        keys = {name: f"pair:{uuid.uuid4().hex}" for name in rows}
         async with unit_of_work(database) as s:
-            left = set(
-                (
-                    await s.execute(select(LoginThrottle.key).where(LoginThrottle.key.in_(keys)))
-                ).scalars()
-            )
-        assert left == {
-            throttle.account_key(locked),
-            throttle.account_key(fresh),
-            throttle.address_key("198.51.100.7"),
-        }
+            for name, (started, until) in rows.items():
+                s.add(
+                    LoginThrottle(
+                        key=keys[name], window_started_at=started, failures=5, locked_until=until
+                    )
+                )
+
+        before = await retention.run_once(
+            database, now=later - timedelta(seconds=2), settings=settings
+        )
+        assert before.throttle_rows >= 0
+        assert await throttle_keys(database, keys.values()) == set(keys.values())
+
+        purged = await retention.run_once(database, now=later, settings=settings)
         assert purged.throttle_rows >= 2
+        assert await throttle_keys(database, keys.values()) == {keys["waiting"], keys["recent"]}
+
+
+async def throttle_keys(database: Database, keys: Any) -> set[str]:
+    async with unit_of_work(database) as s:
+        found = await s.execute(select(LoginThrottle.key).where(LoginThrottle.key.in_(list(keys))))
+        return set(found.scalars())

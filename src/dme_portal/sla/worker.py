@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dme_portal import retention
 from dme_portal.authorizations import expiry
 from dme_portal.authorizations.expiry import ExpiryResult
+from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.sla.clock import Clock
@@ -223,7 +224,9 @@ async def expire_authorizations(db: Database, *, now: datetime) -> ExpiryResult:
     return result
 
 
-async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) -> None:
+async def run_forever(
+    db: Database, clock: Clock, *, interval_seconds: float, settings: Settings
+) -> None:
     """Sweep every ``interval_seconds`` until cancelled (the worker process or in-process)."""
     while True:
         try:
@@ -243,7 +246,7 @@ async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) ->
         except Exception:
             log.exception("upload purge failed; retrying next interval")
         try:
-            await retention.run_once(db, now=clock.now())
+            await retention.run_once(db, now=clock.now(), settings=settings)
         except Exception:
             log.exception("retention purge failed; retrying next interval")
         await asyncio.sleep(interval_seconds)
