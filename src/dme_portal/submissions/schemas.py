@@ -40,15 +40,25 @@ from dme_portal.vendors.models import ContractStatus
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+# Every date the hub accepts lies in these years: far enough for any birth date and any
+# authorization period, and far from the calendar's ends, so that no date arithmetic (periods,
+# windows, continuity) can overflow (9999-12-31 plus a day is an OverflowError, a 500).
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def _iso_date_only(value: Any) -> Any:
     # JSON has no date type: accept only YYYY-MM-DD strings (not numbers, timestamps, booleans).
-    if isinstance(value, date):
-        return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            value = date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f"{value} is not a calendar date") from exc
+    if isinstance(value, date):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise ValueError(
+                f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+            )
+        return value
     raise ValueError("must be a date in ISO 8601 form (YYYY-MM-DD)")
 
 
