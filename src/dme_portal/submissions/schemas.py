@@ -164,9 +164,13 @@ class LineCreate(_Strict):
     frequency: Frequency = Field(
         default=Frequency.ONCE, description="How often `quantity` is supplied in the period."
     )
-    start_date: IsoDate = Field(description="First day of the requested period (YYYY-MM-DD).")
+    start_date: IsoDate = Field(
+        description="First day of the requested period (YYYY-MM-DD), between 1900-01-01 and "
+        "2199-12-31 like every date the hub accepts (422 otherwise)."
+    )
     end_date: IsoDate = Field(
-        description="Last day of the requested period, inclusive; not before `start_date`."
+        description="Last day of the requested period, inclusive; not before `start_date`; "
+        "at the latest 2199-12-31."
     )
     acquisition: Acquisition = Field(
         default=Acquisition.PURCHASE, description="Whether the item is bought or rented."
