@@ -8,7 +8,9 @@ leaves the page and the API's reads working, the problems listed.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any
 
 import httpx
@@ -171,6 +173,26 @@ class TestDraftOfTheWrongShape:
             checked = await client.post(f"{base}/draft/validate", headers=admin)
             assert checked.status_code == 200, checked.text
             assert checked.json()["valid"] is False
+            # The page offers to discard it: the draft becomes the defaults again, valid.
+            discard = re.search(
+                r'<input type="hidden" name="etag" value="([^"]*)">\s*'
+                r'<input type="hidden" name="mode" value="json">\s*'
+                r'<input type="hidden" name="document" value="([^"]*)">',
+                page.text,
+            )
+            assert discard is not None, "no Discard the draft form"
+            again = await portal.post(
+                f"{PORTAL}/ruleset/draft",
+                data={
+                    "csrf_token": token,
+                    "etag": html.unescape(discard.group(1)),
+                    "mode": "json",
+                    "document": html.unescape(discard.group(2)),
+                },
+            )
+            assert again.status_code == 303, again.text
+            page = await portal.get(f"{PORTAL}/ruleset")
+            assert "The draft is valid and ready to publish." in page.text
         else:
             assert stored is None
 
@@ -191,9 +213,15 @@ class TestDraftOfTheWrongShape:
             json={"document": document},
             headers={**admin, "If-None-Match": "*"},
         )
-        assert put.status_code in (200, 201, 422), put.text
+        # The API keeps a draft that is not yet valid (any JSON object), as the page does.
+        assert put.status_code in (200, 201), put.text
         await sign_in(portal, await admin_account(database, world), "/ruleset")
         page = await portal.get(f"{PORTAL}/ruleset")
         assert page.status_code == 200, page.text
+        assert "to fix before publishing" in page.text
+        assert "Discard the draft" in page.text
+        draft = await client.get(f"{base}/draft", headers=admin)
+        assert draft.status_code == 200, draft.text
+        assert draft.json()["document"] == document
         current = await client.get(base, headers=admin)
         assert current.status_code in (200, 404), current.text

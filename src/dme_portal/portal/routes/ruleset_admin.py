@@ -209,6 +209,10 @@ async def _page(
         issues=all_issues,
         json_text=json_text if json_text is not None else json.dumps(document, indent=2),
         json_error=json_error,
+        # What "Discard the draft" saves in its place: the version in force, else the defaults.
+        discard_text=json.dumps(
+            current.document if current is not None else RuleSet().model_dump(mode="json")
+        ),
         assignments=rows,
         assign_errors=assign_errors or FormErrors(),
         assign_values=assign_values or {"effective_from": today.isoformat()},
