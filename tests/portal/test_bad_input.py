@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -87,7 +88,10 @@ class TestUnstorableCharacters:
             answered = await s.scalar(
                 select(func.count())
                 .select_from(InformationRequest)
-                .where(InformationRequest.answered_at.is_not(None))
+                .where(
+                    InformationRequest.request_id == uuid.UUID(pended["id"]),
+                    InformationRequest.answered_at.is_not(None),
+                )
             )
         assert answered == 0
 
