@@ -196,3 +196,15 @@ class TestDatesAtTheCalendarsEnds:
             headers=auth_headers(settings, world.principal(Role.PLAN_ADMIN)),
         )
         assert problem_field(r) == {"from", "to"}
+
+    @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+    async def test_an_enrollment_at_the_calendars_ends(
+        self, client: httpx.AsyncClient, settings: Settings, world: World, day: str
+    ) -> None:
+        # The latest enrollment is closed the day before the new one starts: 0001-01-01 - 1.
+        r = await client.post(
+            f"/v1/members/{world.member.cin}/enrollments",
+            json={"network": str(world.network_b.id), "effective_from": day},
+            headers=auth_headers(settings, world.principal(Role.PLAN_ADMIN)),
+        )
+        assert problem_field(r) == {"effective_from"}
