@@ -229,3 +229,30 @@ class TestDraftOfTheWrongShape:
         assert draft.json()["document"] == document
         current = await client.get(base, headers=admin)
         assert current.status_code in (200, 404), current.text
+
+
+class TestInTheBrowser:
+    async def test_a_nul_in_the_member_lookup_shows_the_error_in_place_and_the_next_try_works(
+        self, page: Any, database: Database, world: World
+    ) -> None:
+        from playwright.async_api import expect
+
+        from portal.test_browser import sign_in as browser_sign_in
+
+        await browser_sign_in(page, await vendor_account(database, world))
+        await page.goto("/portal/requests/new")
+        # A NUL cannot be typed; pasted text can carry one.
+        await page.get_by_label("CIN").evaluate(
+            "(el, cin) => { el.value = cin + '\\u0000'; }", world.member.cin
+        )
+        await page.get_by_label("Date of birth").fill(world.member.birth_date.isoformat())
+        await page.get_by_role("button", name="Look up member").click()
+        result = page.locator("#member-result")
+        await expect(result).to_contain_text("The CIN field contains a character that cannot be")
+        await expect(page.get_by_role("heading", name="New request", level=1)).to_be_visible()
+        # The part kept its id: correcting the CIN and looking up again swaps in the member.
+        await page.get_by_label("CIN").fill(world.member.cin)
+        await page.get_by_role("button", name="Look up member").click()
+        await expect(
+            page.locator("#member-result").get_by_text(world.network_a.name)
+        ).to_be_visible()
