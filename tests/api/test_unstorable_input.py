@@ -130,7 +130,7 @@ class TestUnstorableText:
                 "X-Purpose-Of-Use": "TREAT\x00",
             },
         )
-        assert problem_field(r) == {"x-purpose-of-use"}
+        assert problem_field(r) == {"X-Purpose-Of-Use"}
 
 
 OUT_OF_RANGE = ["9999-12-30", "9999-12-31", "0001-01-01", "2200-01-01", "1899-12-31"]

@@ -38,7 +38,8 @@ async def reject_unstorable_text(request: Request) -> None:
             raise unstorable_error("query", name if storable(name) else "(name)")
     for name, value in request.headers.items():
         if not storable(value):
-            raise unstorable_error("header", name)
+            # As the operations declare it (X-Purpose-Of-Use), not as ASGI lower-cases it.
+            raise unstorable_error("header", "-".join(p.capitalize() for p in name.split("-")))
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type.split(";", 1)[0]:
         return
