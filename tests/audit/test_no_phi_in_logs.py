@@ -524,6 +524,7 @@ async def test_portal_forms_with_nul_and_invalid_values_answer_no_500_and_log_no
 
 def test_a_validation_error_is_logged_without_its_input(settings: Settings) -> None:
     """pydantic quotes each invalid input (``input_value=...``); the log line must not."""
+    from fastapi.exceptions import ResponseValidationError
     from pydantic import BaseModel, ValidationError
 
     class Answer(BaseModel):
@@ -536,9 +537,16 @@ def test_a_validation_error_is_logged_without_its_input(settings: Settings) -> N
             Answer.model_validate({"message": FREE_TEXT})
         except ValidationError as exc:
             logging.getLogger("dme_portal.portal").exception("form failed: %s", exc)
+        # FastAPI's response validation error carries the response body (a whole request).
+        errors = [{"type": "missing", "loc": ("response", "notes"), "msg": "x", "input": FREE_TEXT}]
+        try:
+            raise ResponseValidationError(errors, body={"notes": FREE_TEXT})
+        except ResponseValidationError:
+            logging.getLogger("dme_portal.api").exception("unhandled error")
     finally:
         logs.configure(settings, force=True)
     out = stream.getvalue()
     assert "message: int_parsing" in out  # the field and the kind of error stay
+    assert "response.notes: missing" in out
     for needle in (FIRST, LAST, "spina bifida"):
         assert needle not in out, out
