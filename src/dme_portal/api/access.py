@@ -22,6 +22,7 @@ from dme_portal.audit.models import AccessAction, Outcome, ResourceType
 from dme_portal.audit.repository import MemberRef
 from dme_portal.auth.principal import Principal
 from dme_portal.config import Settings
+from dme_portal.netaddr import client_address
 from dme_portal.sla.clock import Clock
 from dme_portal.submissions.models import AuthorizationRequest
 
@@ -167,8 +168,8 @@ def get_access_logger(
     settings: SettingsDep,
     purpose: PurposeOfUse = None,
 ) -> AccessLogger:
-    # request.client is the socket peer (or what uvicorn's --proxy-headers trusted): no
-    # header a caller can set is read here.
+    # request.client is the socket peer (or what a proxy in DME_SERVER__TRUSTED_PROXIES
+    # forwarded): no header a caller can set is read here, and only a valid IP is kept.
     return AccessLogger(
         session=session,
         clock=clock,
@@ -176,7 +177,7 @@ def get_access_logger(
         context=audit_service.CallContext(
             method=request.method,
             route=_route_template(request),
-            client_address=request.client.host if request.client else None,
+            client_address=client_address(request),
             purpose=purpose,
         ),
     )
