@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from dme_portal import __version__, logs
 from dme_portal.api import docs_pages, health
@@ -17,6 +17,7 @@ from dme_portal.api.openapi import document
 from dme_portal.api.params import STRICT_QUERY
 from dme_portal.api.problem import install_problem_handlers
 from dme_portal.api.security_headers import SecurityHeaders
+from dme_portal.api.storable import reject_unstorable_text
 from dme_portal.api.v1 import (
     attachments,
     audit,
@@ -95,6 +96,8 @@ def create_app(
         swagger_ui_oauth2_redirect_url=docs_pages.OAUTH2_REDIRECT_URL,
         # Off (404) when the docs are turned off: the document is still built for `openapi`.
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # Before any body is validated or stored: NUL and lone surrogates are a 422 (storable.py).
+        dependencies=[Depends(reject_unstorable_text)],
     )
     app.state.settings = settings
     revocation.cache_for(db).refresh_seconds = settings.auth.revocation_refresh_seconds

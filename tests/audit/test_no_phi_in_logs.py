@@ -23,6 +23,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -30,11 +31,13 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import text, update
+from starlette.routing import Mount
 
 from contract.live_server import wait_until_healthy
 from dme_portal import logs
-from dme_portal.auth.roles import Role
+from dme_portal.auth.roles import OrgKind, Role
 from dme_portal.config import DatabaseSettings, LogSettings, Settings, WorkerSettings
 from dme_portal.db import migrate
 from dme_portal.db.engine import Database
@@ -42,7 +45,8 @@ from dme_portal.db.session import unit_of_work
 from dme_portal.main import create_app
 from dme_portal.members.models import Member
 from dme_portal.sla.clock import FrozenClock
-from fixtures.factories import NOW, World, auth_headers, make_world, request_body
+from fixtures.factories import NOW, World, auth_headers, make_account, make_world, request_body
+from portal.flows import csrf_token
 
 FIRST, LAST = "Marisol", "Quintanilla-Okafor"
 BIRTH = date(2015, 3, 17)
@@ -274,3 +278,275 @@ async def test_database_errors_carry_no_bound_values(database: Database) -> None
     assert "12345678Z" not in logged
     assert "2015-03-17" not in logged
     assert "INSERT INTO member" in logged  # the statement stays, for whoever debugs it
+
+
+# --- Issue 21.7: every portal form, over real HTTP, with NUL-laden and invalid values -----------
+
+FREE_TEXT = f"{FIRST} {LAST} has spina bifida ({DIAGNOSIS})"
+PORTAL = "/portal"
+
+
+@dataclass(frozen=True)
+class PortalForm:
+    """One portal POST route: who posts it, the page whose form carries the CSRF token, the
+    fields it reads (each gets the NUL-laden text), and invalid values to post whole."""
+
+    role: Role
+    token_page: str
+    fields: tuple[str, ...]
+    invalid: dict[str, str]
+
+
+_DRAFT_DOC = json.dumps({"csags": [{"id": FREE_TEXT, "items": 7}], "durations": [FREE_TEXT]})
+# Every POST route of the portal app, by path template. A new form fails
+# test_every_portal_form_is_covered until it is listed here.
+PORTAL_FORMS: dict[str, PortalForm] = {
+    "/sign-in": PortalForm(
+        Role.VENDOR, "/requests/new", ("username", "password"), {"username": FREE_TEXT}
+    ),
+    "/requests/new/member": PortalForm(
+        Role.VENDOR,
+        "/requests/new",
+        ("member_cin", "birth_date"),
+        {"member_cin": FREE_TEXT, "birth_date": "9999-12-30"},
+    ),
+    "/requests/new/coverage": PortalForm(
+        Role.VENDOR,
+        "/requests/new",
+        ("member_cin", "notes", "lines-0-hcpcs", "lines-0-start_date"),
+        {
+            "member_cin": FREE_TEXT,
+            "notes": FREE_TEXT,
+            "lines-0-hcpcs": "L1960",
+            "lines-0-quantity": "1",
+            "lines-0-start_date": "9999-12-30",
+            "lines-0-end_date": "9999-12-31",
+            "diagnoses-0": FREE_TEXT,
+        },
+    ),
+    "/requests/new": PortalForm(
+        Role.VENDOR,
+        "/requests/new",
+        ("member_cin", "birth_date", "notes", "expedited_reason", "diagnoses-0", "lines-0-brand"),
+        {
+            "member_cin": FREE_TEXT,
+            "birth_date": FREE_TEXT,
+            "prescriber_npi": FREE_TEXT,
+            "urgency": "expedited",
+            "expedited_reason": FREE_TEXT,
+            "notes": FREE_TEXT,
+            "diagnoses-0": FREE_TEXT,
+            "lines-0-hcpcs": FREE_TEXT,
+            "lines-0-quantity": FREE_TEXT,
+            "lines-0-start_date": "9999-12-30",
+            "lines-0-end_date": "0001-01-01",
+            "lines-0-brand": FREE_TEXT,
+        },
+    ),
+    "/requests/{request_id}/information-response": PortalForm(
+        Role.VENDOR, "/requests/new", ("message",), {"message": FREE_TEXT * 200}
+    ),
+    "/renewals": PortalForm(
+        Role.VENDOR,
+        "/requests/new",
+        ("authorization_id",),
+        {"authorization_id": FREE_TEXT, f"number-{FREE_TEXT}": FREE_TEXT},
+    ),
+    "/review/requests/{request_id}/claim": PortalForm(
+        Role.REVIEWER, "/review", ("etag", "back"), {"back": FREE_TEXT, "etag": FREE_TEXT}
+    ),
+    "/review/requests/{request_id}/release": PortalForm(
+        Role.REVIEWER, "/review", ("etag", "back"), {"back": FREE_TEXT, "etag": FREE_TEXT}
+    ),
+    "/review/requests/{request_id}/decision": PortalForm(
+        Role.REVIEWER,
+        "/review",
+        ("line-1-reason", "line-1-outcome", "etag"),
+        {
+            "line-1-outcome": "denied",
+            "line-1-reason_code": FREE_TEXT,
+            "line-1-reason": FREE_TEXT,
+            "line-1-end": "9999-12-31",
+            "line-1-quantity": FREE_TEXT,
+        },
+    ),
+    "/review/requests/{request_id}/information-request": PortalForm(
+        Role.REVIEWER,
+        "/review",
+        ("message", "documents"),
+        {"message": FREE_TEXT * 200, "documents": FREE_TEXT},
+    ),
+    "/coordinator": PortalForm(
+        Role.CARE_COORDINATOR,
+        "/coordinator",
+        ("cin", "birth_date"),
+        {"cin": FREE_TEXT, "birth_date": "9999-12-31"},
+    ),
+    "/ruleset/draft": PortalForm(
+        Role.NETWORK_ADMIN,
+        "/ruleset",
+        ("document", "mode", "default_days"),
+        {"mode": "json", "document": _DRAFT_DOC},
+    ),
+    "/ruleset/publish": PortalForm(Role.NETWORK_ADMIN, "/ruleset", ("etag",), {"etag": FREE_TEXT}),
+    "/ruleset/assignments": PortalForm(
+        Role.NETWORK_ADMIN,
+        "/ruleset",
+        ("member_cin", "csag_id", "effective_from"),
+        {"member_cin": FREE_TEXT, "csag_id": FREE_TEXT, "effective_from": "9999-12-31"},
+    ),
+    "/ruleset/assignments/{assignment_id}/end": PortalForm(
+        Role.NETWORK_ADMIN, "/ruleset", ("effective_to",), {"effective_to": "9999-12-31"}
+    ),
+    # Last: it ends the vendor's session.
+    "/sign-out": PortalForm(Role.VENDOR, "/requests/new", ("back",), {"back": FREE_TEXT}),
+}
+ROLE_ORG = {
+    Role.VENDOR: OrgKind.VENDOR,
+    Role.REVIEWER: OrgKind.NETWORK,
+    Role.CARE_COORDINATOR: OrgKind.NETWORK,
+    Role.NETWORK_ADMIN: OrgKind.NETWORK,
+}
+
+
+def portal_post_routes(app: FastAPI) -> set[str]:
+    """The path templates of every POST route of the portal sub-app mounted in ``app``."""
+    portal = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == PORTAL)
+    assert isinstance(portal, FastAPI)
+    found: set[str] = set()
+    for route in portal.routes:
+        # FastAPI keeps an included router as one entry; it lists its routes' contexts.
+        contexts = getattr(route, "effective_route_contexts", None)
+        for context in contexts() if contexts is not None else [route]:
+            if isinstance(getattr(context, "original_route", context), APIRoute) and "POST" in (
+                getattr(context, "methods", None) or set()
+            ):
+                found.add(context.path)
+    return found
+
+
+def test_every_portal_form_is_covered(settings: Settings) -> None:
+    """A POST route the provoked-failure test does not post to fails here until listed."""
+    routes = portal_post_routes(create_app(settings, clock=FrozenClock(NOW)))
+    assert routes, "no portal POST routes found"
+    assert routes - PORTAL_FORMS.keys() == set(), "portal forms missing from PORTAL_FORMS"
+    assert PORTAL_FORMS.keys() - routes == set(), "PORTAL_FORMS lists routes that are gone"
+
+
+async def _signed_in(base_url: str, db: Database, world: World, role: Role) -> httpx.AsyncClient:
+    org_id = world.vendor.id if role is Role.VENDOR else world.network_a.id
+    username, password = await make_account(
+        db, role=role, org_kind=ROLE_ORG[role], org_id=org_id, machine=False
+    )
+    client = httpx.AsyncClient(base_url=base_url, timeout=60)
+    page = await client.get(f"{PORTAL}/sign-in")
+    signed = await client.post(
+        f"{PORTAL}/sign-in",
+        data={"username": username, "password": password, "csrf_token": csrf_token(page.text)},
+    )
+    assert signed.status_code == 303, signed.text
+    return client
+
+
+async def test_portal_forms_with_nul_and_invalid_values_answer_no_500_and_log_no_text(
+    hub: tuple[World, str], empty_database: Database, settings: Settings, captured: io.StringIO
+) -> None:
+    world, url = hub
+    hub_settings = settings.model_copy(
+        update={"db": DatabaseSettings(url=url), "worker": WorkerSettings(in_process=False)}
+    )
+    vendor = auth_headers(settings, world.principal(Role.VENDOR))
+    reviewer = auth_headers(settings, world.principal(Role.REVIEWER))
+    app = create_app(hub_settings, clock=FrozenClock(NOW), database=empty_database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as api:
+        created = []
+        for _ in range(2):
+            r = await api.post(
+                REQUESTS,
+                json=request_body(world, diagnoses=[DIAGNOSIS]),
+                headers={**vendor, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert r.status_code == 201, r.text
+            created.append(r.json())
+        pended, open_ = created
+        r = await api.post(
+            f"/v1/review/requests/{pended['id']}/information-requests",
+            json={"message": "Please send the prescription.", "documents_requested": []},
+            headers={**reviewer, "If-Match": f'"v{pended["version"]}"'},
+        )
+        assert r.status_code == 201, r.text
+    await empty_database.dispose()
+    path_values = {
+        "/requests/{request_id}/information-response": {"request_id": pended["id"]},
+        "request_id": {"request_id": open_["id"]},
+        "assignment_id": {"assignment_id": str(uuid.uuid4())},
+    }
+
+    served = create_app(hub_settings, clock=FrozenClock(NOW), database=Database.from_url(url))
+    assert portal_post_routes(served) == PORTAL_FORMS.keys()
+    answers: list[tuple[str, str, int, str]] = []
+    with _Server(served) as server:
+        clients: dict[Role, httpx.AsyncClient] = {}
+        try:
+            for template, form in PORTAL_FORMS.items():
+                if form.role not in clients:
+                    clients[form.role] = await _signed_in(
+                        server.base_url, empty_database, world, form.role
+                    )
+                client = clients[form.role]
+                values = path_values.get(template) or next(
+                    (v for k, v in path_values.items() if "{" + k + "}" in template), {}
+                )
+                path = PORTAL + template.format(**values)
+                token = csrf_token((await client.get(f"{PORTAL}{form.token_page}")).text)
+                for name in form.fields:
+                    nul = await client.post(
+                        path, data={"csrf_token": token, name: f"{FREE_TEXT}\x00"}
+                    )
+                    answers.append((template, f"NUL in {name}", nul.status_code, nul.text))
+                    assert nul.status_code == 422, (template, name, nul.status_code)
+                    assert "contains a character that cannot be saved" in nul.text
+                invalid = await client.post(path, data={"csrf_token": token, **form.invalid})
+                answers.append((template, "invalid", invalid.status_code, invalid.text))
+        finally:
+            for c in clients.values():
+                await c.aclose()
+    failures = [(t, what, status) for t, what, status, _ in answers if status >= 500]
+    assert failures == [], failures
+    served_log = captured.getvalue()
+    assert "POST /portal/requests/new" in served_log  # uvicorn's access log ran
+    for needle in (FIRST, LAST, "spina bifida", DIAGNOSIS, DIAGNOSIS.replace(".", "")):
+        leaked = [ln for ln in served_log.splitlines() if needle.lower() in ln.lower()]
+        assert leaked == [], f"{needle!r} reached the logs: {leaked[:3]}"
+
+
+def test_a_validation_error_is_logged_without_its_input(settings: Settings) -> None:
+    """pydantic quotes each invalid input (``input_value=...``); the log line must not."""
+    from fastapi.exceptions import ResponseValidationError
+    from pydantic import BaseModel, ValidationError
+
+    class Answer(BaseModel):
+        message: int
+
+    stream = io.StringIO()
+    logs.configure(settings, stream=stream, force=True)
+    try:
+        try:
+            Answer.model_validate({"message": FREE_TEXT})
+        except ValidationError as exc:
+            logging.getLogger("dme_portal.portal").exception("form failed: %s", exc)
+        # FastAPI's response validation error carries the response body (a whole request).
+        errors = [{"type": "missing", "loc": ("response", "notes"), "msg": "x", "input": FREE_TEXT}]
+        try:
+            raise ResponseValidationError(errors, body={"notes": FREE_TEXT})
+        except ResponseValidationError:
+            logging.getLogger("dme_portal.api").exception("unhandled error")
+    finally:
+        logs.configure(settings, force=True)
+    out = stream.getvalue()
+    assert "message: int_parsing" in out  # the field and the kind of error stay
+    assert "response.notes: missing" in out
+    for needle in (FIRST, LAST, "spina bifida"):
+        assert needle not in out, out

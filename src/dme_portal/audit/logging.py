@@ -15,6 +15,8 @@ Logs carry no member names, birth dates, CINs or diagnoses (DESIGN §13). Three 
   (``hide_parameters``), and a driver's message is replaced by its class, SQLSTATE and
   constraint: PostgreSQL's ``DETAIL: Failing row contains (...)`` or ``Key (cin)=(...)`` would
   otherwise print a whole row, names and notes included.
+- Validation errors are rendered as their fields and error kinds only: pydantic's message
+  quotes every invalid input (``input_value=...``), free text included.
 - Names cannot be recognised by a pattern: they are never passed to a log call, and the only
   messages that could carry one (the database's) are withheld as above.
 """
@@ -73,8 +75,35 @@ def _is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, StatementError) or module.startswith(_DB_MODULES)
 
 
+def _validation_summary(exc: BaseException) -> str | None:
+    """A validation error's fields and messages, never its ``input_value``.
+
+    pydantic's text quotes each invalid input (``input_value='Marisol ...'``), and FastAPI's
+    request and response validation errors carry the same dicts: the free text a caller sent.
+    """
+    from fastapi.exceptions import ValidationException
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        errors: Any = exc.errors(include_input=False, include_url=False, include_context=False)
+        title = exc.title
+    elif isinstance(exc, ValidationException):
+        errors, title = exc.errors(), type(exc).__name__
+    else:
+        return None
+    parts = []
+    for err in list(errors)[:20]:
+        where = ".".join(str(p) for p in err.get("loc", ())) if isinstance(err, dict) else ""
+        kind = err.get("type", "invalid") if isinstance(err, dict) else "invalid"
+        parts.append(f"{where or '(root)'}: {kind}")
+    return f"{len(errors)} validation error(s) for {title} (input withheld): " + "; ".join(parts)
+
+
 def safe_message(exc: BaseException) -> str:
     """The exception's message, or for a database error only what names no value."""
+    summary = _validation_summary(exc)
+    if summary is not None:
+        return mask(summary)
     if not _is_database_error(exc):
         return mask(str(exc))
     from sqlalchemy.exc import StatementError

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.datastructures import State
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from dme_portal.portal import errors
+from dme_portal.portal import errors, forms
 from dme_portal.portal.routes import (
     coordinator,
     dashboard,
@@ -50,7 +50,13 @@ class CachedStatic(StaticFiles):
 
 def create_portal(state: State) -> FastAPI:
     """The portal app over the API app's ``state``; no OpenAPI document of its own."""
-    portal = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    # Every route, before it reads its form: a field text cannot store is a 422 (forms.py).
+    portal = FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(forms.storable_input)],
+    )
     portal.state = state
     errors.install(portal)
     portal.mount("/static", CachedStatic(directory=str(HERE / "static")), name="static")

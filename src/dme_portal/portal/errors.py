@@ -1,4 +1,4 @@
-"""The portal's exception handlers: HTML pages for 403, 404 and 500, a redirect to sign in.
+"""The portal's exception handlers: HTML pages for 403, 404, 422 and 500, a redirect to sign in.
 
 The domain errors carry their status and title (errors.py); the portal only renders them, as
 the API renders them as problem details. Details never carry PHI (STYLE §3.6).
@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dme_portal.config import Settings
 from dme_portal.errors import DomainError
+from dme_portal.portal.forms import UnstorableInput
 from dme_portal.portal.session import SIGN_IN_PATH, SignInRequired, clear_session
 from dme_portal.portal.templating import render
 
@@ -25,6 +26,7 @@ _ADVICE = {
     403: "Your role cannot open this page. Use the links above to go back to your work.",
     404: "There is no such page, or it is not one you can see. Check the link, or go back "
     "to your dashboard.",
+    422: "Nothing was saved. Go back, correct the field and send the form again.",
     500: "Something went wrong on our side. Nothing was changed; please try again in a moment.",
 }
 
@@ -61,6 +63,23 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
     return error_page(request, status=status, title=exc.title, detail=exc.detail)
 
 
+async def _on_unstorable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, UnstorableInput)
+    target = request.headers.get("HX-Target", "")
+    if request.headers.get("HX-Request") == "true" and target:
+        # The part htmx asked for, in its place, saying which field to fix (base.html lets
+        # htmx swap a 422 in; the id keeps the next request's target).
+        return render(
+            request,
+            "partials/form_error.html",
+            settings=_settings(request),
+            status_code=422,
+            target=target,
+            message=exc.detail,
+        )
+    return error_page(request, status=422, title=exc.title, detail=exc.detail)
+
+
 async def _on_validation_error(request: Request, _exc: Exception) -> Response:
     # A malformed id in the path: the same page as a request that does not exist.
     return error_page(request, status=404, title="Page not found", detail=None)
@@ -79,6 +98,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _on_sign_in_required)
+    app.add_exception_handler(UnstorableInput, _on_unstorable)
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -6,11 +6,12 @@ Pure: the same facts and ruleset version always give the same answer (DESIGN §5
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
 
 from dme_portal.rules.compile import CompiledRuleSet, CsagEntry, prefixes_of
+from dme_portal.rules.dates import shift
 from dme_portal.rules.facts import LineFacts, RequestFacts
 from dme_portal.rules.ruleset import DocumentType
 
@@ -232,7 +233,7 @@ def _evaluate_line(
                 )
             )
             continue
-        end = line.start_date + timedelta(days=allowed - 1)
+        end = shift(line.start_date, allowed - 1)
         if line.under_continuity and line.continuity_until is not None:
             # The network honours an out-of-network vendor only while continuity lasts.
             end = min(end, line.continuity_until)

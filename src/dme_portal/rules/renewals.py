@@ -10,16 +10,17 @@ reviewer grants it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from dme_portal.rules.compile import CompiledRuleSet, prefixes_of
+from dme_portal.rules.dates import shift
 from dme_portal.rules.evaluate import allowed_days
 from dme_portal.rules.ruleset import Renewals
 
 
 def window_opens(end: date, renewals: Renewals) -> date:
     """First day a renewal of an authorization ending on ``end`` may be filed."""
-    return end - timedelta(days=renewals.window_days)
+    return shift(end, -renewals.window_days)
 
 
 def window_problem(today: date, end: date, renewals: Renewals) -> str | None:

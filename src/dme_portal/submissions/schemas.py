@@ -40,15 +40,25 @@ from dme_portal.vendors.models import ContractStatus
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+# Every date the hub accepts lies in these years: far enough for any birth date and any
+# authorization period, and far from the calendar's ends, so that no date arithmetic (periods,
+# windows, continuity) can overflow (9999-12-31 plus a day is an OverflowError, a 500).
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def _iso_date_only(value: Any) -> Any:
     # JSON has no date type: accept only YYYY-MM-DD strings (not numbers, timestamps, booleans).
-    if isinstance(value, date):
-        return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            value = date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f"{value} is not a calendar date") from exc
+    if isinstance(value, date):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise ValueError(
+                f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+            )
+        return value
     raise ValueError("must be a date in ISO 8601 form (YYYY-MM-DD)")
 
 
@@ -154,9 +164,13 @@ class LineCreate(_Strict):
     frequency: Frequency = Field(
         default=Frequency.ONCE, description="How often `quantity` is supplied in the period."
     )
-    start_date: IsoDate = Field(description="First day of the requested period (YYYY-MM-DD).")
+    start_date: IsoDate = Field(
+        description="First day of the requested period (YYYY-MM-DD), between 1900-01-01 and "
+        "2199-12-31 like every date the hub accepts (422 otherwise)."
+    )
     end_date: IsoDate = Field(
-        description="Last day of the requested period, inclusive; not before `start_date`."
+        description="Last day of the requested period, inclusive; not before `start_date`; "
+        "at the latest 2199-12-31."
     )
     acquisition: Acquisition = Field(
         default=Acquisition.PURCHASE, description="Whether the item is bought or rented."

@@ -101,6 +101,12 @@ def _section(document: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _list(document: dict[str, Any], name: str) -> list[Any]:
+    """A list of the draft, or none when the draft holds something else there."""
+    value = document.get(name)
+    return value if isinstance(value, list) else []
+
+
 def _form_values(document: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, (section, key) in NUMBER_FIELDS.items():
@@ -112,9 +118,12 @@ def _form_values(document: dict[str, Any]) -> dict[str, Any]:
 def _csag_items(document: dict[str, Any]) -> list[tuple[str, str]]:
     """(csag id, item code) of every item of the draft, for the "remove an item" list."""
     out: list[tuple[str, str]] = []
-    for csag in document.get("csags") or []:
+    # A draft is kept even when it is not the schema: any JSON value may stand anywhere.
+    csags = document.get("csags")
+    for csag in csags if isinstance(csags, list) else []:
         if isinstance(csag, dict):
-            for item in csag.get("items") or []:
+            items = csag.get("items")
+            for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict):
                     out.append((str(csag.get("id")), str(item.get("hcpcs"))))
     return out
@@ -200,6 +209,10 @@ async def _page(
         issues=all_issues,
         json_text=json_text if json_text is not None else json.dumps(document, indent=2),
         json_error=json_error,
+        # What "Discard the draft" saves in its place: the version in force, else the defaults.
+        discard_text=json.dumps(
+            current.document if current is not None else RuleSet().model_dump(mode="json")
+        ),
         assignments=rows,
         assign_errors=assign_errors or FormErrors(),
         assign_values=assign_values or {"effective_from": today.isoformat()},
@@ -243,9 +256,11 @@ def _apply_form(form: FormData, document: dict[str, Any], errors: FormErrors) ->
     remove = text(form, "remove_item", max_length=100)
     if remove:
         csag_id, _, code = remove.partition("|")
-        for csag in document.get("csags") or []:
+        csags = document.get("csags")
+        for csag in csags if isinstance(csags, list) else []:
             if isinstance(csag, dict) and csag.get("id") == csag_id:
-                items = csag.get("items") or []
+                items = csag.get("items")
+                items = items if isinstance(items, list) else []
                 csag["items"] = [
                     i for i in items if not (isinstance(i, dict) and i.get("hcpcs") == code)
                 ]
@@ -259,17 +274,15 @@ def _apply_form(form: FormData, document: dict[str, Any], errors: FormErrors) ->
             except ValueError:
                 errors.add(name, "Enter a whole number.")
         csag = next(
-            (
-                c
-                for c in document.get("csags") or []
-                if isinstance(c, dict) and c.get("id") == target
-            ),
+            (c for c in _list(document, "csags") if isinstance(c, dict) and c.get("id") == target),
             None,
         )
         if csag is None:
             errors.add("add_csag", "Choose the CSAG to add the item to.")
         elif len(numbers) == 2:
-            csag.setdefault("items", []).append(
+            if not isinstance(csag.get("items"), list):
+                csag["items"] = []
+            csag["items"].append(
                 {
                     "hcpcs": add_code,
                     "modifiers": [],
@@ -286,7 +299,7 @@ def _apply_form(form: FormData, document: dict[str, Any], errors: FormErrors) ->
         else:
             limits = [
                 q
-                for q in document.get("quantity_limits") or []
+                for q in _list(document, "quantity_limits")
                 if not (isinstance(q, dict) and q.get("hcpcs") == limit_code)
             ]
             limits.append({"hcpcs": limit_code, "max_units_per_month": units})
