@@ -170,7 +170,10 @@ async def _worker(*, once: bool) -> None:
             )
         else:
             await sla_worker.run_forever(
-                db, SystemClock(), interval_seconds=settings.worker.interval_seconds
+                db,
+                SystemClock(),
+                interval_seconds=settings.worker.interval_seconds,
+                settings=settings,
             )
     finally:
         await db.dispose()

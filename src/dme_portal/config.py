@@ -7,6 +7,7 @@ import ipaddress
 import json
 import os
 import secrets
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -118,6 +119,17 @@ class LimitSettings(BaseModel):
     member_lookups_per_minute: int = Field(default=120, ge=1, le=100_000)
 
 
+class IdempotencySettings(BaseModel):
+    """How long an Idempotency-Key's first answer is kept and replayed (issue 21 point 8)."""
+
+    # The record holds the whole answer (PHI): kept this long, then purged by the worker.
+    window_hours: int = Field(default=24, ge=1, le=7 * 24)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(hours=self.window_hours)
+
+
 class SignInSettings(BaseModel):
     """Growing delays after failed sign-ins (issue 21 point 4); see auth/throttle.py.
 
@@ -202,6 +214,8 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
     limits: LimitSettings = LimitSettings()
+    idempotency: IdempotencySettings = IdempotencySettings()
+
     sign_in: SignInSettings = SignInSettings()
     server: ServerSettings = ServerSettings()
 

@@ -71,7 +71,10 @@ def create_app(
         if settings.worker_in_process:
             worker = asyncio.create_task(
                 sla_worker.run_forever(
-                    db, app.state.clock, interval_seconds=settings.worker.interval_seconds
+                    db,
+                    app.state.clock,
+                    interval_seconds=settings.worker.interval_seconds,
+                    settings=settings,
                 )
             )
         try:

@@ -36,7 +36,6 @@ from fixtures.factories import (
     auth_headers,
     cancel,
     fresh_idempotency_key,
-    make_world,
     request_body,
 )
 
@@ -689,7 +688,7 @@ class TestScope:
 
     @pytest.mark.parametrize(
         "role",
-        [Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_ADMIN],
+        [Role.REVIEWER, Role.MEDICAL_DIRECTOR, Role.NETWORK_CLIENT],
     )
     async def test_network_staff_of_the_requests_network_list_and_download(
         self,
@@ -716,30 +715,26 @@ class TestScope:
         ):
             assert_problem(r, 404, code="authorization_request.not_found")
 
-    @pytest.mark.parametrize("role", [Role.PLAN_ADMIN])
-    async def test_the_plan_reads_and_another_plan_does_not(
+    @pytest.mark.parametrize(
+        ("role", "org"),
+        [(Role.PLAN_ADMIN, "plan"), (Role.PLAN_CLIENT, "plan"), (Role.NETWORK_ADMIN, "network_a")],
+    )
+    async def test_status_readers_read_no_documents(
         self,
         client: httpx.AsyncClient,
         settings: Settings,
         world: World,
         vendor: Headers,
-        database: Database,
         request_id: uuid.UUID,
         role: Role,
+        org: str,
     ) -> None:
-        data = tiff_bytes()
-        created = await uploaded(client, vendor, request_id, data)
-        elsewhere = await make_world(database)
-        mine = auth_headers(settings, world.principal(role, world.plan))
-        theirs = auth_headers(settings, elsewhere.principal(role, elsewhere.plan))
+        """Documents are clinical: the plan and network admins get 403 (issue 21.5)."""
+        created = await uploaded(client, vendor, request_id, tiff_bytes())
+        mine = auth_headers(settings, world.principal(role, getattr(world, org)))
 
-        assert (await client.get(url(request_id), headers=mine)).json()["items"] == [created]
-        got = await client.get(content_url(request_id, created["id"]), headers=mine)
-        assert got.content == data
-        assert_problem(await client.get(url(request_id), headers=theirs), 404)
-        assert_problem(
-            await client.get(content_url(request_id, created["id"]), headers=theirs), 404
-        )
+        assert_problem(await client.get(url(request_id), headers=mine), 403)
+        assert_problem(await client.get(content_url(request_id, created["id"]), headers=mine), 403)
 
     @pytest.mark.parametrize(
         ("role", "org"),

@@ -81,9 +81,8 @@ class Scenario:
         return {"If-Match": r.headers["ETag"]}
 
     async def read(self, name: str) -> dict[str, Any]:
-        r = await self.client.get(
-            f"{REQUESTS}/{self.ids[name]}", headers=self.headers(Role.PLAN_ADMIN)
-        )
+        # The vendor's full read (the plan reads the status view, without `assigned_to`).
+        r = await self.client.get(f"{REQUESTS}/{self.ids[name]}", headers=self.headers(Role.VENDOR))
         return dict(r.json())
 
     async def withdraw_open(self) -> None:

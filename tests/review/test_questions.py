@@ -166,8 +166,10 @@ class TestVendorSeesTheQuestion:
             (Role.REVIEWER, None, 200),
             (Role.MEDICAL_DIRECTOR, None, 200),
             (Role.NETWORK_CLIENT, None, 200),
-            (Role.NETWORK_ADMIN, None, 200),
-            (Role.PLAN_ADMIN, None, 200),
+            # Status readers (issue 21.5): a question can carry clinical detail.
+            (Role.NETWORK_ADMIN, None, 403),
+            (Role.PLAN_ADMIN, None, 403),
+            (Role.PLAN_CLIENT, None, 403),
             (Role.VENDOR, world.other_vendor, 404),
             (Role.REVIEWER, world.network_b, 404),
             (Role.CARE_COORDINATOR, None, 403),
@@ -198,8 +200,12 @@ class TestVendorSeesTheQuestion:
         item = next(i for i in listed.json()["items"] if i["id"] == body["id"])
         assert "open_information_request" not in item
         assert ASK["message"] not in listed.text
+        reviewer = await read(client, settings, world, clock, body["id"], Role.REVIEWER)
+        assert reviewer["open_information_request"]["message"] == ASK["message"]
+        # The plan reads the same status view (issue 21.5).
         plan = await read(client, settings, world, clock, body["id"], Role.PLAN_ADMIN)
-        assert plan["open_information_request"]["message"] == ASK["message"]
+        assert plan["view"] == "status"
+        assert "open_information_request" not in plan
 
     async def test_no_due_time_while_the_clock_is_paused(
         self,

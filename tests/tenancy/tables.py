@@ -212,7 +212,6 @@ NO_BEARER = {"issueToken", "revokeToken", "getLiveness", "getReadiness"}
 
 SLICE_A = "issue 21 slice A: the change feed and continuity after a move"
 SLICE_B = "issue 21 slice B: a CIN without its birth date must reveal nothing"
-SLICE_D = "issue 21 slice D: status-view roles see no clinical content"
 SLICE_H = "issue 21 slice H: one filter name, unknown query parameters a 422"
 
 FOUND = "found by the matrix, not fixed here (see the session report)"
@@ -233,23 +232,7 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("cin: duplicate", "*"): f"{SLICE_B}: 'another vendor holds ...' with its period",
     ("cin: portal coverage check", "*"): f"{SLICE_B}: the portal names the network",
 }
-# test_status_views.py: what the three status-view roles read today in their own scope.
-KNOWN_GAPS.update(
-    {
-        (f"view: {operation}", who): f"{SLICE_D}: {who} reads them through {operation}"
-        for operation in (
-            "getAuthorizationRequest",  # diagnoses, brand reasons
-            "listAuthorizationRequests",
-            "listAuthorizationRequestEvents",  # the question, the reconsideration's reason
-            "listInformationRequests",
-            "listAttachments",
-            "downloadAttachment",
-            "listRequestReconsiderations",
-            "getReconsideration",
-        )
-        for who in ("network_admin@network", "plan_admin@plan", "plan_client@plan")
-    }
-)
+# test_status_views.py: slice D's gaps are closed (status readers, auth.policies).
 
 
 def known_gap(key: str, actor: str = "*") -> Callable[[T], T]:

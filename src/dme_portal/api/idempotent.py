@@ -7,7 +7,7 @@ OpenAPI document still declares it required (``REQUIRES_KEY``, applied in ``main
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
@@ -26,8 +26,9 @@ IdempotencyKey = Annotated[
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
         description="Required. A unique key per intended request (a UUID is ideal); a retry "
-        "with the same key and body returns the first answer with `Idempotent-Replayed: true`, "
-        "the same key with another body is a 409. Without it: 428.",
+        "with the same key and body by the same caller within 24 hours returns the first "
+        "answer with `Idempotent-Replayed: true`; the same key with another body, or from "
+        "another caller of your organisation, is a 409. Without it: 428.",
     ),
 ]
 
@@ -62,17 +63,21 @@ async def claim(
     operation: str,
     payload: dict[str, Any],
     now: datetime,
+    window: timedelta,
 ) -> Claim:
-    """Claim ``key`` for this caller's organisation, or build the replay of its first answer."""
+    """Claim ``key`` for this caller's organisation, or build the replay of its first answer
+    (to this same caller only, within ``window``: ``settings.idempotency.window``)."""
     if key is None:
         raise IdempotencyKeyRequired()
     record_id, stored = await idempotency.claim(
         session,
         scope=f"{principal.org_kind.value}:{principal.org_id}",
+        subject=principal.subject,
         key=key,
         operation=operation,
         request_hash=idempotency.fingerprint(payload),
         now=now,
+        window=window,
     )
     if stored is None:
         return Claim(record_id, None)

@@ -23,6 +23,7 @@ from dme_portal.attachments.exceptions import (
 from dme_portal.attachments.models import Attachment
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.attachments.storage import BlobStore
+from dme_portal.auth.policies import clinical_access
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.errors import Forbidden, InvalidInput
@@ -286,6 +287,9 @@ async def purge_expired(session: AsyncSession, *, store: BlobStore, now: datetim
 async def _ensure_readable(
     session: AsyncSession, principal: Principal, request_id: uuid.UUID
 ) -> None:
+    """Documents are clinical: status readers get 403 (as at the route), then scope (404)."""
+    if not clinical_access(principal):
+        raise Forbidden(f"The role '{principal.role.value}' may not read documents.")
     if not await repository.request_is_readable(session, principal, request_id):
         raise RequestNotFound()
 

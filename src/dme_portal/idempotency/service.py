@@ -1,4 +1,12 @@
-"""Idempotency keys: the first answer to a key is stored with the change and replayed."""
+"""Idempotency keys: the first answer to a key is stored with the change and replayed.
+
+A key belongs to an organisation (``scope``) and is answered from its record only to the
+caller that used it (``subject``), only within its window (``expires_at``). Another caller of
+the same organisation sending the key gets a 409 ``idempotency.key_in_use`` and nothing of
+the first answer (the IETF Idempotency-Key draft leaves the scope of a key to the server; a
+409, as for a key reused with another body, keeps 422 for payload validation). Past its
+window the key is free again: the expired record is deleted and the request runs afresh.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.db.dialect import insert_ignoring_conflict
@@ -20,6 +28,11 @@ from dme_portal.idempotency.models import IdempotencyRecord
 class IdempotencyKeyReused(Conflict):
     code = "idempotency.key_reused"
     title = "Idempotency-Key already used with a different body"
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency.key_in_use"
+    title = "Idempotency-Key in use by another caller"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +52,31 @@ async def claim(
     session: AsyncSession,
     *,
     scope: str,
+    subject: str,
     key: str,
     operation: str,
     request_hash: str,
     now: datetime,
+    window: timedelta,
 ) -> tuple[uuid.UUID | None, StoredResponse | None]:
     """Claim ``key`` in this transaction, or return the answer stored for it.
 
     Returns ``(record_id, None)`` when the caller must do the work and then ``complete``,
-    or ``(None, stored)`` when the key was used before with the same body.
+    or ``(None, stored)`` when this caller used the key before, within its window, with the
+    same body. Another caller's key is a 409 (``IdempotencyKeyInUse``), another body too.
     """
+    # An expired record is never replayed, even before the worker purges it: the key is
+    # free again. A concurrent claimer of the same key waits on this row lock, then finds
+    # the new record (PostgreSQL); SQLite serialises writers anyway.
+    await session.execute(
+        delete(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.expires_at <= now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     record_id = uuid.uuid4()
     inserted = await insert_ignoring_conflict(
         session,
@@ -59,7 +87,9 @@ async def claim(
             "key": key,
             "operation": operation,
             "request_hash": request_hash,
+            "subject": subject,
             "created_at": now,
+            "expires_at": now + window,
         },
         ["scope", "key"],
     )
@@ -72,6 +102,11 @@ async def claim(
             )
         )
     ).scalar_one()
+    if existing.subject != subject:
+        # Nothing of the first caller's request or answer, not even whether the bodies match.
+        raise IdempotencyKeyInUse(
+            "Another caller of your organisation used this Idempotency-Key; use a new key."
+        )
     if existing.request_hash != request_hash or existing.operation != operation:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was first used with a different request; use a new key."
@@ -95,3 +130,13 @@ async def complete(
     record.response_status = status
     record.response_body = body
     record.location = location
+
+
+async def purge_expired(session: AsyncSession, *, now: datetime) -> int:
+    """Delete every record whose window has ended (the worker's retention sweep)."""
+    result = await session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

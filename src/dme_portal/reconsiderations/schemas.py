@@ -149,7 +149,7 @@ class ReconsiderationRead(BaseModel):
 
 
 class ReconsiderationStatusView(BaseModel):
-    """A reconsideration as a care coordinator reads it: where it stands, nothing clinical
+    """A reconsideration as a status reader reads it: where it stands, nothing clinical
     (no reason, documents, note or physician)."""
 
     view: Literal["status"] = Field(description="Always `status`.")
@@ -172,8 +172,9 @@ class ReconsiderationList(BaseModel):
     """A request's reconsiderations, oldest first."""
 
     items: list[ReconsiderationView] = Field(
-        description="`ReconsiderationStatusView` for care coordinators, "
-        "`ReconsiderationRead` for everyone else."
+        description="`ReconsiderationStatusView` for status readers (network admins, care "
+        "coordinators, the plan's admins and systems), `ReconsiderationRead` for the vendor "
+        "and the network's review."
     )
 
 

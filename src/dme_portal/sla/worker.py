@@ -1,6 +1,7 @@
 """The SLA worker: moves clocks to at risk and breached, records each event once, escalates;
 and, in the same loop, moves authorizations to expiring, expired and superseded
-(``authorizations.expiry``) and purges uploads never named.
+(``authorizations.expiry``), purges uploads never named, and deletes expired idempotency
+records and spent sign-in throttle rows (``retention``).
 
 Safe with several copies on one PostgreSQL database: each batch locks its rows with
 ``FOR UPDATE SKIP LOCKED``, and a row's recorded ``sla_state`` only moves forward, so a row is
@@ -20,8 +21,10 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dme_portal import retention
 from dme_portal.authorizations import expiry
 from dme_portal.authorizations.expiry import ExpiryResult
+from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.sla.clock import Clock
@@ -221,7 +224,9 @@ async def expire_authorizations(db: Database, *, now: datetime) -> ExpiryResult:
     return result
 
 
-async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) -> None:
+async def run_forever(
+    db: Database, clock: Clock, *, interval_seconds: float, settings: Settings
+) -> None:
     """Sweep every ``interval_seconds`` until cancelled (the worker process or in-process)."""
     while True:
         try:
@@ -240,4 +245,8 @@ async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) ->
                 log.info("purged %d expired uploads never named in a submission", purged)
         except Exception:
             log.exception("upload purge failed; retrying next interval")
+        try:
+            await retention.run_once(db, now=clock.now(), settings=settings)
+        except Exception:
+            log.exception("retention purge failed; retrying next interval")
         await asyncio.sleep(interval_seconds)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dme_portal.auth.policies import CLINICAL_READERS, clinical_access
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
 from dme_portal.submissions import repository
@@ -18,13 +19,13 @@ from dme_portal.submissions.schemas import InformationRequestRead
 # not keep which of them, nor a person's name.
 ASKER_ROLE = "network_reviewer"
 
-# Care coordinators read status, timeline and waiting_on (DESIGN §3); a question's text and
-# its answer can carry clinical detail, so they are not theirs to read.
-QUESTION_READERS = frozenset(Role) - {Role.CARE_COORDINATOR}
+# A question's text and its answer can carry clinical detail: only clinical readers
+# (auth.policies) read them; status readers read waiting_on (DESIGN §3).
+QUESTION_READERS = CLINICAL_READERS
 
 
 def may_read_questions(role: Role) -> bool:
-    return role in QUESTION_READERS
+    return clinical_access(role)
 
 
 def ordered(request: AuthorizationRequest) -> list[InformationRequest]:

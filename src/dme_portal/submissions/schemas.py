@@ -377,7 +377,7 @@ class LineRead(BaseModel):
     deciding_physician: DecidingPhysicianRead | None = Field(
         description="Who made the medical-necessity determination of a line denied or modified "
         "for medical necessity (HSC 1367.01(h)(4): the notice names the professional responsible). "
-        "Null for other lines, for care coordinators, and on lines decided before the hub "
+        "Null for other lines, for status readers, and on lines decided before the hub "
         "recorded it."
     )
     rules: LineRules | None = Field(description="Null when the network had no ruleset.")
@@ -499,7 +499,8 @@ class AuthorizationRequestRead(BaseModel):
     vendor: VendorRef = Field(description="The submitting vendor.")
     open_information_request: InformationRequestRead | None = Field(
         description="The network's open question to the vendor; null when none is open. "
-        "Always null for care coordinators: a question can carry clinical detail, so they see "
+        "Always null for status readers (network admins, care coordinators, the plan's "
+        "admins and systems): a question can carry clinical detail, so they see "
         "only that the request is `pended` and, in `waiting_on`, what it waits for."
     )
     vendor_answered_since_last_question: bool | None = Field(
@@ -514,7 +515,7 @@ class AuthorizationRequestRead(BaseModel):
 
 
 class StatusLineRead(BaseModel):
-    """A line as a care coordinator sees it: the item, its status and its authorization."""
+    """A line as a status reader sees it: the item, its status and its authorization."""
 
     line_number: int = Field(description="1-based position in the request.")
     hcpcs: str = Field(description="HCPCS Level II code requested.")
@@ -542,7 +543,8 @@ class StatusLineRead(BaseModel):
 
 
 class AuthorizationRequestStatusView(BaseModel):
-    """A request as a care coordinator reads it: status, clock, `waiting_on`, authorizations.
+    """A request as a status reader (network admin, coordinator, the plan) reads it: status,
+    clock, `waiting_on`, authorizations.
 
     The minimum necessary for telling a family where a request stands (DESIGN §3): no
     diagnoses, notes, justifications, decision texts, rule traces, prescriber, questions or
@@ -585,8 +587,9 @@ class AuthorizationRequestPage(BaseModel):
     """One page of requests, newest first."""
 
     items: list[AuthorizationRequestView] = Field(
-        description="The requests on this page: `AuthorizationRequestStatusView` for care "
-        "coordinators, `AuthorizationRequestRead` for everyone else."
+        description="The requests on this page: `AuthorizationRequestStatusView` for "
+        "status readers (network admins, care coordinators, the plan's admins and systems), "
+        "`AuthorizationRequestRead` for the vendor and the network's review."
     )
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."

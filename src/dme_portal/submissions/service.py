@@ -516,8 +516,8 @@ async def cancel(
 def view(
     request: AuthorizationRequest, *, now: datetime, viewer: Role
 ) -> AuthorizationRequestRead | AuthorizationRequestStatusView:
-    """What ``viewer`` reads of a request: the status view for care coordinators (nothing
-    clinical), the full read for everyone else."""
+    """What ``viewer`` reads of a request: the status view (nothing clinical) for every role
+    ``auth.policies.clinical_access`` refuses, the full read for the vendor and the review."""
     full = to_read(request, now=now, viewer=viewer)
     return views.status_view(full) if views.status_only(viewer) else full
 
@@ -527,9 +527,9 @@ def to_read(
 ) -> AuthorizationRequestRead:
     """The API view of a request, with its SLA state and the member's age at ``now``.
 
-    ``viewer`` is the reader's role on routes that vendors or care coordinators reach (they
-    read neither the physician of a decision nor, coordinators, the network's questions);
-    the network's review routes leave it out. Care coordinators get ``view``'s status view.
+    ``viewer`` is the reader's role on routes that status readers reach (they read neither
+    the physician of a decision nor the network's questions); the network's review routes
+    leave it out. Status readers get ``view``'s status view.
     """
     # A cancelled request's clock is neither met nor missed: nothing was decided.
     sla_state = (

@@ -1,16 +1,18 @@
-"""What each role reads of a request: the care coordinator's status view, events without
-clinical detail, and who sees the physician behind a medical-necessity decision.
+"""What each role reads of a request: the status view, events without clinical detail, and
+who sees the physician behind a medical-necessity decision.
 
-Care coordinators read status, timeline and ``waiting_on`` (DESIGN §3) and nothing clinical:
-no diagnoses, notes, justifications, decision texts, rule traces (a CSAG's name tells the
-child's condition), questions, answers or documents.
+Who reads what is one rule, ``auth.policies.clinical_access``: network admins, care
+coordinators and the plan's admins and systems read status, timeline and ``waiting_on``
+(DESIGN §3) and nothing clinical: no diagnoses, notes, justifications, decision texts, rule
+traces (a CSAG's name tells the child's condition), questions, answers or documents.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dme_portal.auth.roles import NETWORK_ROLES, VENDOR_ROLES, Role
+from dme_portal.auth.policies import STATUS_READERS, clinical_access
+from dme_portal.auth.roles import Role
 from dme_portal.submissions.models import RequestEvent
 from dme_portal.submissions.schemas import (
     AuthorizationRequestRead,
@@ -19,11 +21,7 @@ from dme_portal.submissions.schemas import (
     StatusLineRead,
 )
 
-STATUS_VIEW_ROLES = frozenset({Role.CARE_COORDINATOR})
-# Who made a medical-necessity determination is read by the network's own staff and systems,
-# the plan, and the vendor who asked: a denial or modification must name the health care
-# professional responsible for it (California HSC 1367.01(h)(4)). Coordinators do not.
-PHYSICIAN_READERS = NETWORK_ROLES | VENDOR_ROLES | {Role.PLAN_ADMIN}
+STATUS_VIEW_ROLES = STATUS_READERS
 
 # Event data a status reader keeps: clock, routing and authorization facts, never free text,
 # document ids, rule names or the physician.
@@ -72,16 +70,21 @@ _STATUS_LINE_KEYS = frozenset(
 
 
 def status_only(viewer: Role | None) -> bool:
-    return viewer in STATUS_VIEW_ROLES
+    """None: a route only the network's review reaches (it reads the whole request)."""
+    return viewer is not None and not clinical_access(viewer)
 
 
 def shows_physician(viewer: Role | None) -> bool:
-    """None: a route closed to vendors and coordinators (the network's review routes)."""
-    return viewer is None or viewer in PHYSICIAN_READERS
+    """Who made a medical-necessity determination is read by the network's review and the
+    vendor who asked: a denial or modification must name the health care professional
+    responsible for it (California HSC 1367.01(h)(4)). Status readers do not.
+
+    None: a route closed to everyone but the network's review."""
+    return viewer is None or clinical_access(viewer)
 
 
 def status_view(full: AuthorizationRequestRead) -> AuthorizationRequestStatusView:
-    """The care coordinator's view, cut from the full one field by field (an allow-list)."""
+    """The status readers' view, cut from the full one field by field (an allow-list)."""
     return AuthorizationRequestStatusView(
         view="status",
         id=full.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
@@ -32,8 +32,9 @@ from dme_portal.attachments.schemas import (
 from dme_portal.attachments.sniff import MediaType
 from dme_portal.attachments.storage import BlobStore, DatabaseBlobStore
 from dme_portal.audit.models import AccessAction, ResourceType
+from dme_portal.auth.policies import CLINICAL_READERS
 from dme_portal.auth.principal import Principal
-from dme_portal.auth.roles import VENDOR_ROLES, Role
+from dme_portal.auth.roles import VENDOR_ROLES
 from dme_portal.config import Settings
 from dme_portal.rules.ruleset import DocumentType
 
@@ -102,10 +103,8 @@ router = APIRouter(
 )
 
 VendorPrincipal = Annotated[Principal, Depends(Authenticator(roles=VENDOR_ROLES))]
-# Care coordinators read status, timeline and waiting_on only (DESIGN §3): not clinical documents.
-DocumentReader = Annotated[
-    Principal, Depends(Authenticator(roles=set(Role) - {Role.CARE_COORDINATOR}))
-]
+# Documents are clinical: status readers (auth.policies) read waiting_on, not documents (403).
+DocumentReader = Annotated[Principal, Depends(Authenticator(roles=CLINICAL_READERS))]
 
 
 def get_blob_store(session: SessionDep) -> BlobStore:
@@ -156,6 +155,7 @@ async def _upload_once(
     description: str | None,
     max_bytes: int,
     now: datetime,
+    window: timedelta,
     store_it: Callable[[attachment_service.CheckedFile], Awaitable[Attachment]],
     access: AccessLogger,
     location_of: Callable[[Attachment], str] | None = None,
@@ -170,7 +170,13 @@ async def _upload_once(
         "description": description,
     }
     claimed = await idempotent.claim(
-        session, principal=principal, key=key, operation=operation, payload=fingerprint, now=now
+        session,
+        principal=principal,
+        key=key,
+        operation=operation,
+        payload=fingerprint,
+        now=now,
+        window=window,
     )
     if claimed.replay is not None:
         replayed = location_id(claimed.replay)
@@ -251,6 +257,7 @@ async def upload(
         document_type=document_type,
         description=description,
         max_bytes=settings.attachments.max_bytes,
+        window=settings.idempotency.window,
         now=now,
         store_it=attach,
         access=access,
@@ -321,6 +328,7 @@ async def upload_unattached(
         document_type=document_type,
         description=description,
         max_bytes=settings.attachments.max_bytes,
+        window=settings.idempotency.window,
         now=now,
         store_it=keep,
         access=access,

@@ -119,6 +119,7 @@ async def renew(
         operation="authorization.renew",
         payload={"authorization_id": str(authorization_id), **body.model_dump(mode="json")},
         now=now,
+        window=settings.idempotency.window,
     )
     if claimed.replay is not None:
         return await _replayed(access, principal, claimed)
@@ -188,6 +189,7 @@ async def renew_many(
         operation="authorization.renew_batch",
         payload=body.model_dump(mode="json"),
         now=now,
+        window=settings.idempotency.window,
     )
     if claimed.replay is not None:
         return await _replayed(access, principal, claimed)

@@ -107,6 +107,7 @@ async def submit(
         operation="authorization_request.submit",
         payload=body.model_dump(mode="json"),
         now=now,
+        window=settings.idempotency.window,
     )
     if claimed.replay is not None:
         replayed = location_id(claimed.replay)
@@ -225,7 +226,8 @@ async def list_requests(
     responses={
         200: {
             "headers": _ETAG_HEADER,
-            "description": "`AuthorizationRequestRead`; for care coordinators the "
+            "description": "`AuthorizationRequestRead`; for status readers (network admins, care "
+            "coordinators, the plan's admins and systems) the "
             "`AuthorizationRequestStatusView` (`view: status`), with nothing clinical in it",
         },
         **problem_responses(401, 404, 422),
@@ -242,7 +244,8 @@ async def get_request(
 ) -> AuthorizationRequestRead | AuthorizationRequestStatusView:
     """The request with its lines, SLA state and ``waiting_on``; 404 outside your scope.
 
-    Care coordinators read the status view (`AuthorizationRequestStatusView`): status, clock,
+    Status readers (network admins, care coordinators, the plan's admins and systems) read
+    the status view (`AuthorizationRequestStatusView`): status, clock,
     `waiting_on`, lines and authorizations, without diagnoses, notes or decision texts."""
     found = await submission_service.get(session, principal=principal, request_id=request_id)
     await access.record(
@@ -268,7 +271,8 @@ async def list_events(
 ) -> EventList:
     """Every change of state, oldest first: who, when, what and why.
 
-    Care coordinators read each entry without its clinical detail: no `reason` text, and in
+    Status readers (network admins, care coordinators, the plan's admins and systems) read
+    each entry without its clinical detail: no `reason` text, and in
     `data` only clock, routing and authorization facts (no decision texts or rule names)."""
     rows = await submission_service.events(session, principal=principal, request_id=request_id)
     await access.record(
@@ -291,7 +295,8 @@ async def list_events(
 async def list_information_requests(
     request_id: RequestId, principal: QuestionReader, session: SessionDep, access: AccessLogDep
 ) -> InformationRequestList:
-    """Oldest first, each with its answer once given. Not for care coordinators (403): the
+    """Oldest first, each with its answer once given. Not for status readers (network admins,
+    care coordinators, the plan's admins and systems: 403): the
     questions and answers can carry clinical detail; `waiting_on` says what the request awaits."""
     request, questions = await information.list_for(
         session, principal=principal, request_id=request_id
@@ -322,6 +327,7 @@ async def respond(
     principal: VendorPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
     access: AccessLogDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -334,6 +340,7 @@ async def respond(
         operation=f"authorization_request.respond:{request_id}",
         payload=body.model_dump(mode="json"),
         now=now,
+        window=settings.idempotency.window,
     )
     if claimed.replay is not None:
         await access.record(

@@ -9,7 +9,14 @@ from fastapi.responses import JSONResponse
 
 from dme_portal.api import idempotent
 from dme_portal.api.access import THROTTLE_RESPONSES, AccessLogDep
-from dme_portal.api.deps import AnyPrincipal, Authenticator, ClockDep, SessionDep, require_json
+from dme_portal.api.deps import (
+    AnyPrincipal,
+    Authenticator,
+    ClockDep,
+    SessionDep,
+    SettingsDep,
+    require_json,
+)
 from dme_portal.api.idempotent import REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.params import IsoDate
 from dme_portal.api.problem import problem_responses
@@ -127,6 +134,7 @@ async def record_enrollment(
     principal: EnrollmentWriter,
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
     access: AccessLogDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -149,6 +157,7 @@ async def record_enrollment(
         operation="member.enrollment",
         payload={"cin": cin, **body.model_dump(mode="json")},
         now=now,
+        window=settings.idempotency.window,
     )
     if claimed.replay is not None:
         member_id = await audit_repository.member_id_by_cin(session, cin)

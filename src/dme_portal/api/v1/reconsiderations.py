@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse
 
 from dme_portal.api import idempotent
 from dme_portal.api.access import AccessLogDep, location_id
-from dme_portal.api.deps import AnyPrincipal, Authenticator, ClockDep, SessionDep, require_json
+from dme_portal.api.deps import (
+    AnyPrincipal,
+    Authenticator,
+    ClockDep,
+    SessionDep,
+    SettingsDep,
+    require_json,
+)
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH, REQUIRES_KEY, IdempotencyKey
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import PageCursor, PageLimit, RequestId
@@ -83,6 +90,7 @@ async def request_reconsideration(
     principal: VendorPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
     access: AccessLogDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -100,6 +108,7 @@ async def request_reconsideration(
         operation=f"reconsideration.request:{request_id}",
         payload=body.model_dump(mode="json"),
         now=now,
+        window=settings.idempotency.window,
     )
     if claimed.replay is not None:
         await access.record(
@@ -140,7 +149,8 @@ async def request_reconsideration(
 async def list_for_request(
     request_id: RequestId, principal: AnyPrincipal, session: SessionDep, access: AccessLogDep
 ) -> ReconsiderationList:
-    """Oldest first. Care coordinators read each as `ReconsiderationStatusView`: status, clock
+    """Oldest first. Status readers (network admins, care coordinators, the plan's admins
+    and systems) read each as `ReconsiderationStatusView`: status, clock
     and outcome, without the reason, documents, note or physician."""
     found, items = await reconsideration_service.list_for_request(
         session, principal=principal, request_id=request_id
@@ -172,7 +182,7 @@ async def get_reconsideration(
     session: SessionDep,
     access: AccessLogDep,
 ) -> ReconsiderationView:
-    """404 outside your scope; care coordinators read the status view."""
+    """404 outside your scope; status readers read the status view."""
     recon, found = await reconsideration_service.get(
         session, principal=principal, reconsideration_id=reconsideration_id
     )

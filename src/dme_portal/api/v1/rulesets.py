@@ -15,6 +15,7 @@ from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import PageCursor, PageLimit
 from dme_portal.api.problem import problem_responses
 from dme_portal.audit.models import AccessAction, ResourceType
+from dme_portal.auth.policies import CLINICAL_READERS
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
 from dme_portal.members.models import Member
@@ -47,9 +48,10 @@ _READERS = {
     Role.PLAN_ADMIN,
 }
 Reader = Annotated[Principal, Depends(Authenticator(roles=_READERS))]
-# A CSAG assignment tells a member's condition: not for care coordinators (status only).
+# A CSAG assignment tells a member's condition: clinical readers (auth.policies) and the
+# network's admin, who records them (DESIGN §3); not coordinators or the plan (403).
 AssignmentReader = Annotated[
-    Principal, Depends(Authenticator(roles=_READERS - {Role.CARE_COORDINATOR}))
+    Principal, Depends(Authenticator(roles=(_READERS & CLINICAL_READERS) | {Role.NETWORK_ADMIN}))
 ]
 Admin = Annotated[Principal, Depends(Authenticator(roles={Role.NETWORK_ADMIN}))]
 NetworkId = NetworkInPath
@@ -346,8 +348,9 @@ async def list_assignments(
 ) -> CsagAssignmentPage:
     """Members the network's case managers have assigned to a CSAG that requires assignment.
 
-    Not for care coordinators (403): an assignment tells the member's condition. Filtered by
-    `member_cin`, the call is a member look-up: logged whatever it finds, and counted."""
+    Not for care coordinators or the plan's roles (403): an assignment tells the member's
+    condition. Filtered by `member_cin`, the call is a member look-up: logged whatever it
+    finds, and counted."""
     action = AccessAction.SEARCH if member_cin else AccessAction.LIST
     if member_cin is not None:
         await access.guard_member_lookup(

@@ -426,6 +426,7 @@ async def submit_request(
                 operation="portal.authorization_request.submit",
                 payload=fingerprint,
                 now=now,
+                window=settings.idempotency.window,
             )
             if claimed.replay is not None:
                 replayed = uuid.UUID(json.loads(bytes(claimed.replay.body))["id"])
@@ -508,6 +509,7 @@ async def answer_information_request(
                     operation=f"portal.authorization_request.respond:{request_id}",
                     payload={"message": message, "document": checked.sha256 if checked else None},
                     now=now,
+                    window=settings.idempotency.window,
                 )
                 if claimed.replay is None:
                     ids: list[uuid.UUID] = []
@@ -599,6 +601,7 @@ async def renew_selected(
                     operation="portal.authorization.renew_batch",
                     payload={"renewals": [str(a) for a in chosen]},
                     now=now,
+                    window=settings.idempotency.window,
                 )
                 if claimed.replay is not None:
                     replayed = True
