@@ -31,10 +31,11 @@ from dme_portal.submissions.schemas import NetworkRef
 
 
 async def get(
-    session: AsyncSession, *, principal: Principal, authorization_id: uuid.UUID
+    session: AsyncSession, *, principal: Principal, authorization_id: uuid.UUID, today: date
 ) -> Authorization:
-    """One authorization in the principal's scope; 404 otherwise (existence never leaks)."""
-    found = await repository.get_readable(session, principal, authorization_id)
+    """One authorization in the principal's scope on ``today`` (the plan's date); 404
+    otherwise (existence never leaks)."""
+    found = await repository.get_readable(session, principal, authorization_id, today=today)
     if found is None:
         raise AuthorizationNotFound()
     return found

@@ -20,7 +20,7 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from dme_portal.authorizations import expiry
+from dme_portal.authorizations import continuity_feed, expiry
 from dme_portal.authorizations.expiry import ExpiryResult
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
@@ -234,6 +234,10 @@ async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) ->
             await expire_authorizations(db, now=clock.now())
         except Exception:
             log.exception("authorization expiry sweep failed; retrying next interval")
+        try:
+            await continuity_feed.sweep(db, now=clock.now())
+        except Exception:
+            log.exception("continuity announcement sweep failed; retrying next interval")
         try:
             purged = await purge_uploads(db, now=clock.now())
             if purged:
