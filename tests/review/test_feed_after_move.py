@@ -343,3 +343,49 @@ async def test_rows_written_before_the_fix_never_leak(
         assert_nothing_of(r.text, clinical_fragments(a_read), f"{role} feed")
         # The cursor moves past it, so a client does not poll the same row for ever.
         assert int(r.json()["next_cursor"]) > 0
+
+
+async def test_a_full_batch_never_splits_a_move(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    world: World,
+    clock: FrozenClock,
+    database: Database,
+) -> None:
+    """Two children move at once (A to B, and B's member to A): with batches of three, each
+    move is still one change with both its authorizations, each announced once."""
+    door = Door(client, settings, world, clock, database)
+    await approved_request(door)
+    body = request_body(world, member_cin=world.member_b.cin)
+    r = await client.post("/v1/authorization-requests", json=body, headers=door.as_(Role.VENDOR))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    b_reviewer = door.as_(Role.REVIEWER, world.network_b)
+    url = f"{REQUESTS}/{created['id']}"
+    etag = (await client.get(url, headers=b_reviewer)).headers["ETag"]
+    r = await client.post(
+        f"/v1/review/requests/{created['id']}/decision",
+        json={"lines": [{"line_number": n, "outcome": "approved"} for n in (1, 2)]},
+        headers={**b_reviewer, "If-Match": etag},
+    )
+    assert r.status_code == 200, r.text
+    await move_member(door, MOVE)
+    r = await client.post(
+        f"/v1/members/{world.member_b.cin}/enrollments",
+        json={"network": world.network_a.code, "effective_from": MOVE.isoformat()},
+        headers=door.as_(Role.PLAN_ADMIN),
+    )
+    assert r.status_code == 201, r.text
+    clock.set(at(MOVE))
+    assert await continuity_feed.sweep(database, now=clock.now(), batch=3) == 2
+    async with unit_of_work(database) as s:
+        rows = list(
+            await s.scalars(
+                select(RequestChange).where(
+                    RequestChange.kind == "member_moved_network",
+                    RequestChange.continuity.is_not(None),
+                )
+            )
+        )
+    assert sorted(len(r.continuity["authorizations"]) for r in rows if r.continuity) == [2, 2]
+    assert {r.network_id for r in rows} == {world.network_a.id, world.network_b.id}

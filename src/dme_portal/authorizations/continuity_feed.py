@@ -134,7 +134,13 @@ async def announce(session: AsyncSession, rows: list[Authorization], *, now: dat
 async def run_once(session: AsyncSession, *, now: datetime, batch: int = BATCH) -> tuple[int, int]:
     """One batch in the caller's transaction: (authorizations selected, changes appended)."""
     rows = list((await session.execute(_due(plan_today(now), batch))).scalars().all())
-    return len(rows), await announce(session, rows, now=now)
+    selected = len(rows)
+    if selected == batch and rows[0].member_id != rows[-1].member_id:
+        # A full batch may have cut the last member's move in two: leave that member's rows
+        # (still locked until this transaction ends) to the next batch, so one move is one
+        # change.
+        rows = [r for r in rows if r.member_id != rows[-1].member_id]
+    return selected, await announce(session, rows, now=now)
 
 
 async def sweep(db: Database, *, now: datetime, batch: int = BATCH) -> int:
