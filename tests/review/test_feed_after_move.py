@@ -384,6 +384,7 @@ async def test_a_full_batch_never_splits_a_move(
                 select(RequestChange).where(
                     RequestChange.kind == "member_moved_network",
                     RequestChange.continuity.is_not(None),
+                    RequestChange.network_id.in_([world.network_a.id, world.network_b.id]),
                 )
             )
         )
