@@ -285,6 +285,14 @@ async def test_after_a_move_b_reads_only_the_continuity_view_from_the_effective_
     r = await door.get(AUTHORIZATIONS, Role.REVIEWER, b)
     assert {a["number"] for a in r.json()["items"]} == numbers
     assert_nothing_of(r.text, secrets, "B's authorization list")
+    # Who decided at A is A's business: the vendor is told, B is not.
+    assert {a["issued_by"] for a in r.json()["items"]} == {"network"}
+    vendor_view = await door.get(AUTHORIZATIONS, Role.VENDOR)
+    assert {a["issued_by"] for a in vendor_view.json()["items"]} == {"user:test-reviewer"}
+    for a in r.json()["items"]:
+        one = await door.get(f"{AUTHORIZATIONS}/{a['id']}", Role.REVIEWER, b)
+        assert one.status_code == 200
+        assert one.json()["issued_by"] == "network"
     assert (
         await door.get(f"/v1/authorization-requests/{request_id}", Role.REVIEWER, b)
     ).status_code == 404

@@ -88,7 +88,9 @@ class AuthorizationRead(BaseModel):
     issued_at: datetime = Field(description="When it was issued.")
     issued_by: str = Field(
         description="`rules` (a CSAG or the network's rules) or who decided "
-        "(`user:...`, `client:...`; `reviewer` for authorizations issued before issue 16)."
+        "(`user:...`, `client:...`; `reviewer` for authorizations issued before issue 16); "
+        "`network` for a network that honours it under continuity (who decided at the "
+        "issuing network is not shown to another network)."
     )
     renews: AuthorizationLink | None = Field(description="The authorization this one renews.")
     superseded_by: AuthorizationLink | None = Field(

@@ -92,7 +92,7 @@ async def list_authorizations(
         session, principal, filters, after=after, limit=limit + 1, today=plan_today(clock.now())
     )
     page = rows[:limit]
-    items = await reads.to_reads(session, page)
+    items = await reads.to_reads(session, page, viewer=principal)
     await access.record(
         principal,
         action=AccessAction.LIST,
@@ -131,7 +131,7 @@ async def get_authorization(
         authorization_id=authorization_id,
         today=plan_today(clock.now()),
     )
-    (read,) = await reads.to_reads(session, [found])
+    (read,) = await reads.to_reads(session, [found], viewer=principal)
     await access.record(
         principal,
         action=AccessAction.READ,

@@ -204,7 +204,7 @@ async def find_member(
         limit=MAX_ROWS,
         today=plan_today(now),
     )
-    authorizations = await reads.to_reads(session, auth_rows)
+    authorizations = await reads.to_reads(session, auth_rows, viewer=principal)
     member_id = await audit_repository.member_id_by_cin(session, parsed.cin)
     network_id = eligibility.network.id if eligibility.network else None
     await access.record(

@@ -68,7 +68,7 @@ async def home(
         limit=DASHBOARD_ROWS,
         today=plan_today(now),
     )
-    expiring = await reads.to_reads(session, expiring_rows)
+    expiring = await reads.to_reads(session, expiring_rows, viewer=principal)
     await access.record(
         principal, action=AccessAction.LIST, resource_type=ResourceType.REQUEST, requests=rows
     )
