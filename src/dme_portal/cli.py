@@ -143,6 +143,8 @@ async def _worker(*, once: bool) -> None:
                 f"authorizations expiring: {moved.expiring}, expired: {moved.expired}, "
                 f"superseded: {moved.superseded}"
             )
+            announced = await sla_worker.announce_continuity(db, now=SystemClock().now())
+            print(f"moves announced to the new networks: {announced}")
         else:
             await sla_worker.run_forever(
                 db, SystemClock(), interval_seconds=settings.worker.interval_seconds

@@ -1,6 +1,7 @@
 """The SLA worker: moves clocks to at risk and breached, records each event once, escalates;
 and, in the same loop, moves authorizations to expiring, expired and superseded
-(``authorizations.expiry``) and purges uploads never named.
+(``authorizations.expiry``), announces members' moves to the new networks on their effective
+dates (``authorizations.continuity_feed``) and purges uploads never named.
 
 Safe with several copies on one PostgreSQL database: each batch locks its rows with
 ``FOR UPDATE SKIP LOCKED``, and a row's recorded ``sla_state`` only moves forward, so a row is
@@ -221,6 +222,14 @@ async def expire_authorizations(db: Database, *, now: datetime) -> ExpiryResult:
     return result
 
 
+async def announce_continuity(db: Database, *, now: datetime) -> int:
+    """Moves whose effective date came: one continuity change in each new network's feed."""
+    announced = await continuity_feed.sweep(db, now=now)
+    if announced:
+        log.info("continuity: %d moves announced to the new networks' feeds", announced)
+    return announced
+
+
 async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) -> None:
     """Sweep every ``interval_seconds`` until cancelled (the worker process or in-process)."""
     while True:
@@ -235,7 +244,7 @@ async def run_forever(db: Database, clock: Clock, *, interval_seconds: float) ->
         except Exception:
             log.exception("authorization expiry sweep failed; retrying next interval")
         try:
-            await continuity_feed.sweep(db, now=clock.now())
+            await announce_continuity(db, now=clock.now())
         except Exception:
             log.exception("continuity announcement sweep failed; retrying next interval")
         try:
