@@ -154,9 +154,10 @@ class ChangeRead(BaseModel):
     continuity: ContinuityView | None = Field(
         default=None,
         description="Only on `member_moved_network` in the feed of the network a member moved "
-        "to, appended on the move's effective date: the authorizations it now honours "
-        "(number, item, period, source network, `continuity_until`), the member's CIN and "
-        "name, nothing clinical. `request` is then absent: the old network's request is never "
+        "to, appended on the move's effective date (as they stood that day): the "
+        "authorizations it now honours (number, item, period, vendor, source network, "
+        "`continuity_until`), the member's CIN and name, nothing clinical; "
+        "`GET /v1/authorizations/{id}` gives each as it is now. `request` is then absent: the old network's request is never "
         "returned.",
     )
 
