@@ -157,8 +157,8 @@ class ChangeRead(BaseModel):
         "to, appended on the move's effective date (as they stood that day): the "
         "authorizations it now honours (number, item, period, vendor, source network, "
         "`continuity_until`), the member's CIN and name, nothing clinical; "
-        "`GET /v1/authorizations/{id}` gives each as it is now. `request` is then absent: the old network's request is never "
-        "returned.",
+        "`GET /v1/authorizations/{id}` gives each as it is now. `request` is then absent: "
+        "the old network's request is never returned.",
     )
 
 
