@@ -178,7 +178,7 @@ class TestMove:
 
         # Issue 21.1: only A's feed carries the move when it is recorded (B's learns of it on
         # the effective date, with the continuity view only: tests/review/
-        # test_feed_after_move.py); B's system reads nothing of A's request.
+        # test_continuity_feed.py); B's system reads nothing of A's request.
         async with unit_of_work(database) as s:
             feeds = set(
                 (
