@@ -1,7 +1,7 @@
 """continuity from the move's effective date; the new network's feed carries a continuity view
 
 Revision ID: b21a0a001con
-Revises: b16c0a003ren
+Revises: b21c0a001kno
 Create Date: 2026-12-08 03:00:00.000000
 
 ``authorization.continuity_from`` is the move's effective date: the new network sees an
@@ -22,7 +22,7 @@ from alembic import op
 from dme_portal.db.types import UTCDateTime
 
 revision: str = "b21a0a001con"
-down_revision: str | None = "b16c0a003ren"
+down_revision: str | None = "b21c0a001kno"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

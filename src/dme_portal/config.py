@@ -3,23 +3,78 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SECRET = "change-me"
 
 
 class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     # repr=False: a PostgreSQL URL may carry the password.
     url: str = Field(default="sqlite+aiosqlite:///./var/dme_portal.db", repr=False)
+    # PostgreSQL: `dme-portal migrate` connects as this role (the owner of the tables) and
+    # grants DME_DB__URL's role only what the app needs: no UPDATE, DELETE or ownership of the
+    # access log, so the app cannot rewrite the audit trail (docs/SECURITY.md, Database roles).
+    # None: migrations run as DME_DB__URL's role, which then owns everything (one role).
+    migration_url: str | None = Field(default=None, repr=False)
     echo: bool = False
     pool_size: int = 10
+
+    @field_validator("migration_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _same_database_for_migrations(self) -> DatabaseSettings:
+        if self.migration_url is None or self.migration_url == self.url:
+            return self
+        try:
+            runtime, owner = make_url(self.url), make_url(self.migration_url)
+        except ArgumentError:
+            message = "DME_DB__URL and DME_DB__MIGRATION_URL must be database URLs"
+            raise ValueError(message) from None
+        if runtime.get_backend_name() != "postgresql" or owner.get_backend_name() != "postgresql":
+            raise ValueError("DME_DB__MIGRATION_URL applies to PostgreSQL only (unset it)")
+        if runtime.database != owner.database:
+            raise ValueError("DME_DB__MIGRATION_URL must name the same database as DME_DB__URL")
+        if runtime.username is None or owner.username is None:
+            raise ValueError(
+                "DME_DB__URL and DME_DB__MIGRATION_URL must name their users (the roles)"
+            )
+        return self
+
+    @property
+    def migration_dsn(self) -> str:
+        """The URL that migrations connect with: the owner's, or the app's own."""
+        return self.migration_url or self.url
+
+    @property
+    def runtime_role(self) -> str | None:
+        """The app's role when migrations run as another one, to be granted by the migrate step."""
+        if self.migration_url is None:
+            return None
+        runtime, owner = make_url(self.url).username, make_url(self.migration_url).username
+        return runtime if runtime != owner else None
 
 
 class AuthSettings(BaseModel):
@@ -52,17 +107,60 @@ class LimitSettings(BaseModel):
 
     # JSON and form bodies, refused with 413 before they are parsed; uploads have their own.
     max_json_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
-    # POST /v1/auth/token: failed attempts per account (username or client_id, known or not)
-    # within the window; reaching it locks the account for lockout_minutes.
-    token_failures_per_account: int = Field(default=10, ge=1, le=1000)
-    # ...and per client address within the window (answered 429 until the window ends).
+    # POST /v1/auth/token and the portal's sign-in: failed attempts per client address (any
+    # account) within the window, answered 429 until the window ends. The per-account and
+    # per-pair delays are in SignInSettings.
     token_failures_per_address: int = Field(default=50, ge=1, le=1_000_000)
     token_failure_window_seconds: int = Field(default=60, ge=1, le=24 * 3600)
-    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     # Member lookups (eligibility, coverage checks) per caller (subject and organisation) in
     # any sliding minute, counted from the access log: a guard against CIN enumeration.
     member_lookups_per_minute: int = Field(default=120, ge=1, le=100_000)
+
+
+class SignInSettings(BaseModel):
+    """Growing delays after failed sign-ins (issue 21 point 4); see auth/throttle.py.
+
+    A delay after the n-th failure (n >= the threshold) lasts ``base_delay_seconds`` times
+    2^(n - threshold), at most ``max_delay_seconds``. Failures are forgotten
+    ``failure_memory_hours`` after the first of a streak, or at a successful sign-in.
+    """
+
+    # Failures of one account from one address before that pair waits.
+    pair_failures_before_delay: int = Field(default=5, ge=1, le=1000)
+    # Failures of one account from addresses it has not signed in from (together) before
+    # those addresses wait; an address it has signed in from recently never does.
+    account_failures_before_delay: int = Field(default=10, ge=1, le=10_000)
+    base_delay_seconds: int = Field(default=15, ge=1, le=3600)
+    max_delay_seconds: int = Field(default=900, ge=1, le=24 * 3600)
+    failure_memory_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # How long a successful sign-in makes its address known to the account.
+    known_address_days: int = Field(default=30, ge=1, le=365)
+
+
+def _proxy_list(value: object) -> object:
+    """``10.0.0.5,10.1.0.0/16`` (or a JSON list) as a tuple of IP networks in text."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else text.split(",")
+    if isinstance(value, list | tuple):
+        out = []
+        for item in value:
+            entry = str(item).strip()
+            if entry:
+                # strict: 10.0.0.5/16 (host bits set) is a typo, not a network.
+                out.append(str(ipaddress.ip_network(entry, strict=True)))
+        return tuple(out)
+    return value
+
+
+class ServerSettings(BaseModel):
+    """``dme-portal serve``: whose forwarded headers to believe (issue 21 point 3)."""
+
+    # The reverse proxies or load balancers (IP addresses or CIDR networks) whose
+    # X-Forwarded-For / X-Forwarded-Proto the server believes. Empty (the default): none,
+    # loopback included; the client address is always the socket's peer.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_proxy_list)] = ()
 
 
 class WorkerSettings(BaseModel):
@@ -104,6 +202,8 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
     limits: LimitSettings = LimitSettings()
+    sign_in: SignInSettings = SignInSettings()
+    server: ServerSettings = ServerSettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:

@@ -13,7 +13,7 @@ from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.rulesets.models import CsagAssignment
-from fixtures.factories import NOW, World, auth_headers
+from fixtures.factories import NOW, World, auth_headers, unique_cin
 from fixtures.rules import choc_like, publish
 
 
@@ -60,6 +60,22 @@ class TestAssignmentNeedsEnrolment:
         # The answer does not say where the member is enrolled.
         assert world.network_b.name not in r.text
         assert str(world.network_b.id) not in r.text
+        assert await stored(database, world) == 0
+
+    async def test_an_unknown_cin_gets_the_same_answer(
+        self, client: httpx.AsyncClient, world: World, settings: Settings, database: Database
+    ) -> None:
+        """Issue 21: the answer does not tell a real child of another network from no child."""
+        await publish(database, world.network_a, choc_like())
+        theirs = await client.post(
+            url(world), json=body(world.member_b.cin, NOW.date()), headers=admin(settings, world)
+        )
+        nobody = await client.post(
+            url(world), json=body(unique_cin(), NOW.date()), headers=admin(settings, world)
+        )
+        assert nobody.status_code == theirs.status_code == 422
+        assert nobody.json()["errors"] == theirs.json()["errors"]
+        assert nobody.json()["detail"] == theirs.json()["detail"]
         assert await stored(database, world) == 0
 
     async def test_enrolment_counts_on_effective_from(

@@ -17,6 +17,7 @@ from dme_portal.api.deps import ClockDep, SessionDep, SettingsDep
 from dme_portal.api.problem import Problem
 from dme_portal.audit.access import AccessLogger as AccessLogger
 from dme_portal.audit.access import CallContext
+from dme_portal.netaddr import client_address
 
 PURPOSE_HEADER = "X-Purpose-Of-Use"
 PURPOSE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}$"
@@ -69,8 +70,8 @@ def get_access_logger(
     settings: SettingsDep,
     purpose: PurposeOfUse = None,
 ) -> AccessLogger:
-    # request.client is the socket peer (or what uvicorn's --proxy-headers trusted): no
-    # header a caller can set is read here.
+    # request.client is the socket peer (or what a proxy in DME_SERVER__TRUSTED_PROXIES
+    # forwarded): no header a caller can set is read here, and only a valid IP is kept.
     return AccessLogger(
         session=session,
         clock=clock,
@@ -78,7 +79,7 @@ def get_access_logger(
         context=CallContext(
             method=request.method,
             route=_route_template(request),
-            client_address=request.client.host if request.client else None,
+            client_address=client_address(request),
             purpose=purpose,
         ),
     )

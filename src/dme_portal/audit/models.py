@@ -23,6 +23,8 @@ class AccessAction(StrEnum):
     CREATE = "create"
     CHANGE = "change"
     AUDIT_READ = "audit-read"
+    # A sign-in (token request or the portal's form) that was refused or began a delay.
+    SIGN_IN = "sign-in"
 
 
 # The actions that look a member up by identifier: rate-limited per caller.
@@ -41,12 +43,16 @@ class ResourceType(StrEnum):
     ACCESS_LOG = "access_log"
     RECONSIDERATION = "reconsideration"
     AUTHORIZATION = "authorization"
+    ACCOUNT = "account"
 
 
 class Outcome(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     THROTTLED = "throttled"
+    # The failed sign-in that made its account and address (or the account, from addresses
+    # it does not know) wait before the next try.
+    LOCKED_OUT = "locked-out"
 
 
 class AccessLog(UUIDPk, Base):

@@ -44,7 +44,9 @@ class AccessLogRead(BaseModel):
     client_address: str | None = Field(description="The caller's network address.")
     outcome: Outcome = Field(
         description="`success`; `failed` (a member lookup that found nothing); `throttled` "
-        "(refused by the member-lookup rate limit)."
+        "(refused by the member-lookup rate limit or a sign-in throttle); `locked-out` (a "
+        "failed sign-in that made its account and address, or its account from unknown "
+        "addresses, wait)."
     )
     purpose: str | None = Field(description="The `X-Purpose-Of-Use` the caller stated, if any.")
 

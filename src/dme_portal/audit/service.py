@@ -16,6 +16,7 @@ from dme_portal.audit.models import AccessAction, AccessLog, Outcome, ResourceTy
 from dme_portal.audit.repository import MemberRef
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
+from dme_portal.netaddr import valid_ip
 
 LOOKUP_WINDOW = timedelta(minutes=1)
 AUDIT_READERS = frozenset({Role.PLAN_ADMIN, Role.NETWORK_ADMIN})
@@ -66,7 +67,7 @@ async def record(
         member_count=0,
         method=context.method[:8],
         route=context.route[:200],
-        client_address=context.client_address[:64] if context.client_address else None,
+        client_address=valid_ip(context.client_address),
         outcome=outcome,
         purpose=context.purpose,
     )

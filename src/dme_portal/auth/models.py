@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Uuid
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dme_portal.auth.roles import OrgKind, Role
@@ -40,7 +40,8 @@ class AppUser(UUIDPk, Base):
 
 
 class LoginThrottle(UUIDPk, Base):
-    """Failed token requests per key (``account:<name>`` or ``address:<ip>``) in a window.
+    """Failed sign-ins per key in a window: ``address:``, ``pair:`` (account and address) or
+    ``account:`` (the account from addresses it does not know), each a hash.
 
     Written in its own transaction, so that a failed login's count survives the rollback of
     the request that failed; rows of accounts that never existed are counted too.
@@ -52,6 +53,22 @@ class LoginThrottle(UUIDPk, Base):
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class KnownSignInAddress(UUIDPk, Base):
+    """An address an account signed in from successfully, and when it last did (issue 21).
+
+    Within ``sign_in.known_address_days`` of that sign-in, the account's right secret from
+    this address is never refused for failures from other addresses. Both columns are keyed
+    hashes (HMAC-SHA256 under the signing key): the table holds no user names or addresses.
+    """
+
+    __tablename__ = "known_sign_in_address"
+    __table_args__ = (UniqueConstraint("account_key_hash", "address_hash"),)
+
+    account_key_hash: Mapped[str] = mapped_column(String(64))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    last_success_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RevokedToken(UUIDPk, Base):

@@ -8,14 +8,15 @@ from typing import TypeVar
 
 from sqlalchemy import Select, select
 
-from dme_portal.auth import throttle
+from dme_portal.audit.models import Outcome
+from dme_portal.auth import sign_in_audit, throttle
 from dme_portal.auth.jwt import issue_token
 from dme_portal.auth.models import ApiClient, AppUser
 from dme_portal.auth.passwords import DUMMY_HASH, verify_secret_off_loop
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.revocation import client_subject, user_subject
 from dme_portal.auth.roles import MACHINE_ROLES
-from dme_portal.config import LimitSettings, Settings
+from dme_portal.config import Settings
 from dme_portal.db.engine import Database
 from dme_portal.db.session import unit_of_work
 from dme_portal.errors import DomainError
@@ -51,19 +52,41 @@ async def _throttled(
     db: Database,
     *,
     account: str,
-    address: str,
-    limits: LimitSettings,
+    address: str | None,
+    route: str,
+    settings: Settings,
     now: datetime,
     attempt: Callable[[], Awaitable[_T]],
 ) -> _T:
-    """Run a secret check under the account's and the address's throttles (429 when over)."""
-    await throttle.check(db, account=account, address=address, limits=limits, now=now)
+    """Run a secret check under the sign-in throttles (429 when it must wait).
+
+    Refusals and failures that begin a delay are written to the access log; the answer is
+    the same whether the account exists or not.
+    """
+    policy = throttle.Policy.of(settings)
+    tried = throttle.Attempt(account=account, address=address, now=now)
+    try:
+        known = await throttle.check(db, attempt=tried, policy=policy)
+    except throttle.TooManyAttempts:
+        await sign_in_audit.record(
+            db, account=account, address=address, route=route, outcome=Outcome.THROTTLED, now=now
+        )
+        raise
     try:
         result = await attempt()
     except OAuthError:
-        await throttle.record_failure(db, account=account, address=address, limits=limits, now=now)
+        delay = await throttle.record_failure(db, attempt=tried, policy=policy, known=known)
+        if delay is not None:
+            await sign_in_audit.record(
+                db,
+                account=account,
+                address=address,
+                route=route,
+                outcome=Outcome.LOCKED_OUT,
+                now=now,
+            )
         raise
-    await throttle.record_success(db, account=account)
+    await throttle.record_success(db, attempt=tried, policy=policy)
     return result
 
 
@@ -72,8 +95,9 @@ async def authenticate_client(
     *,
     client_id: str,
     client_secret: str,
-    address: str,
-    limits: LimitSettings,
+    address: str | None,
+    route: str,
+    settings: Settings,
     now: datetime,
 ) -> ApiClient:
     """The active machine client whose secret matches (throttled), or 401 invalid_client."""
@@ -95,7 +119,8 @@ async def authenticate_client(
         db,
         account=client_subject(client_id),
         address=address,
-        limits=limits,
+        route=route,
+        settings=settings,
         now=now,
         attempt=attempt,
     )
@@ -106,7 +131,8 @@ async def client_credentials(
     *,
     client_id: str,
     client_secret: str,
-    address: str,
+    address: str | None,
+    route: str,
     settings: Settings,
     now: datetime,
 ) -> tuple[str, int]:
@@ -116,7 +142,8 @@ async def client_credentials(
         client_id=client_id,
         client_secret=client_secret,
         address=address,
-        limits=settings.limits,
+        route=route,
+        settings=settings,
         now=now,
     )
     principal = Principal(
@@ -133,7 +160,8 @@ async def password(
     *,
     username: str,
     password: str,
-    address: str,
+    address: str | None,
+    route: str,
     settings: Settings,
     now: datetime,
 ) -> tuple[str, int]:
@@ -154,7 +182,8 @@ async def password(
         db,
         account=user_subject(username),
         address=address,
-        limits=settings.limits,
+        route=route,
+        settings=settings,
         now=now,
         attempt=attempt,
     )

@@ -333,15 +333,16 @@ async def assign(
 ) -> tuple[CsagAssignment, Member]:
     """Assign a member to one of the network's CSAGs."""
     network = await administered_network(session, principal, network_id)
+    if body.effective_to is not None and body.effective_to < body.effective_from:
+        raise InvalidInput("effective_to", "must not be before effective_from")
     member = (
         await session.execute(select(Member).where(Member.cin == body.member_cin))
     ).scalar_one_or_none()
-    if member is None:
-        raise InvalidInput("member_cin", "no member with this CIN", code="unknown_member")
-    if body.effective_to is not None and body.effective_to < body.effective_from:
-        raise InvalidInput("effective_to", "must not be before effective_from")
-    if not await repository.enrolled_in(session, member.id, network.id, body.effective_from):
-        # Says nothing of where the member is enrolled: that is another network's business.
+    if member is None or not await repository.enrolled_in(
+        session, member.id, network.id, body.effective_from
+    ):
+        # One answer for an unknown CIN and another network's member: it says neither that
+        # the child exists nor where it is enrolled (issue 21: a CIN alone reveals nothing).
         raise InvalidInput(
             "member_cin",
             "the member is not enrolled in this network on effective_from",

@@ -205,12 +205,15 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             AccessAction.READ: "Read one record (a request, its timeline, a report).",
             AccessAction.LIST: "Listed records (requests, the queue, attachments, assignments).",
             AccessAction.DOWNLOAD: "Downloaded a document's bytes.",
-            AccessAction.SEARCH: "Searched members.",
+            AccessAction.SEARCH: "Looked a member up by CIN: a list filtered by `member_cin`, "
+            "an enrollment history (a member lookup, counted in the limit).",
             AccessAction.ELIGIBILITY: "Looked a member's eligibility up by CIN and birth date.",
             AccessAction.COVERAGE_CHECK: "Checked coverage for a member (nothing stored).",
             AccessAction.CREATE: "Created a record (a request, an attachment, an answer).",
             AccessAction.CHANGE: "Changed a record (cancel, claim, decide, pend...).",
             AccessAction.AUDIT_READ: "Read this access log.",
+            AccessAction.SIGN_IN: "A sign-in (token request or the portal's form) refused by a "
+            "throttle or that began a delay: no PHI, recorded for the plan to see.",
         },
     ),
     ResourceType: EnumText(
@@ -227,6 +230,7 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             ResourceType.ACCESS_LOG: "This access log.",
             ResourceType.RECONSIDERATION: "A reconsideration of denied or modified lines.",
             ResourceType.AUTHORIZATION: "An authorization in force (or once in force).",
+            ResourceType.ACCOUNT: "A user's or machine client's account (sign-ins).",
         },
     ),
     Outcome: EnumText(
@@ -234,7 +238,10 @@ ENUMS: dict[type[StrEnum], EnumText] = {
         {
             Outcome.SUCCESS: "Answered.",
             Outcome.FAILED: "A member lookup that found nothing or was invalid.",
-            Outcome.THROTTLED: "Refused by the member-lookup rate limit (429).",
+            Outcome.THROTTLED: "Refused by the member-lookup rate limit or a sign-in "
+            "throttle (429).",
+            Outcome.LOCKED_OUT: "A failed sign-in that made its account and address, or its "
+            "account from addresses it has not signed in from, wait.",
         },
     ),
     ReconsiderationStatus: EnumText(

@@ -21,8 +21,10 @@ from dme_portal.auth import withdraw
 from dme_portal.auth.jwt import read_token
 from dme_portal.auth.revocation import client_subject
 from dme_portal.errors import InvalidToken
+from dme_portal.netaddr import client_address
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+TOKEN_ROUTE = "/v1/auth/token"
 
 
 class TokenResponse(BaseModel):
@@ -107,15 +109,17 @@ async def token(
     button uses this endpoint for both flows.
 
     Tokens live at most 15 minutes (`expires_in`); ask again, or withdraw one early with
-    `POST /v1/auth/revoke`. Failed attempts are throttled per account (user name or client id,
-    known or not) and per client address: after 10 failures within a minute the account is
-    locked for 15 minutes, even against the right secret, and after 50 from one address that
-    address waits out the minute. Both answer 429 with `Retry-After` and `error: slow_down`.
+    `POST /v1/auth/revoke`. Failed attempts are throttled with growing delays: per account
+    (user name or client id, known or not) and client address pair after 5 failures; per
+    account after 10 failures from addresses it has not signed in from within 30 days (an
+    address it has is never held by strangers' failures); and per address after 50 failures
+    within a minute, whatever the accounts. Each answers 429 with `Retry-After` and
+    `error: slow_down`, whether the account exists or not.
     """
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     now = clock.now()
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     if not grant_type and _is_json(content_type):
         raise auth_service.OAuthError(
             "invalid_request",
@@ -142,6 +146,7 @@ async def token(
             client_id=client_id,
             client_secret=client_secret,
             address=address,
+            route=TOKEN_ROUTE,
             settings=settings,
             now=now,
         )
@@ -153,6 +158,7 @@ async def token(
             username=username,
             password=password,
             address=address,
+            route=TOKEN_ROUTE,
             settings=settings,
             now=now,
         )
@@ -207,8 +213,9 @@ async def revoke(
             db,
             client_id=basic[0],
             client_secret=basic[1],
-            address=request.client.host if request.client else "unknown",
-            limits=settings.limits,
+            address=client_address(request),
+            route="/v1/auth/revoke",
+            settings=settings,
             now=now,
         )
         caller = client_subject(client.client_id)

@@ -13,6 +13,7 @@ from dme_portal.auth import withdraw
 from dme_portal.auth.jwt import read_token
 from dme_portal.auth.throttle import TooManyAttempts
 from dme_portal.errors import InvalidToken
+from dme_portal.netaddr import client_address
 from dme_portal.portal import csrf
 from dme_portal.portal.forms import FormErrors, SignInForm
 from dme_portal.portal.session import SESSION_COOKIE, clear_session, set_session
@@ -47,13 +48,15 @@ async def sign_in(
     csrf.verify(request, form, settings)
     data, errors = SignInForm.parse(form)
     status = 400
+    wait: dict[str, str] = {}
     if not errors:
         try:
             token, lifetime = await auth_service.password(
                 db,
                 username=data.username,
                 password=data.password,
-                address=request.client.host if request.client else "unknown",
+                address=client_address(request),
+                route="/portal/sign-in",
                 settings=settings,
                 now=clock.now(),
             )
@@ -61,12 +64,13 @@ async def sign_in(
             errors.add("password", "The user name or password is not right. Try again.")
         except TooManyAttempts as exc:
             status = 429
+            wait = dict(exc.headers or {})
             errors.add("password", exc.detail)
         else:
             response = RedirectResponse("/portal/", status_code=303)
             set_session(response, token=token, lifetime=lifetime, settings=settings)
             return response
-    return render(
+    page = render(
         request,
         "sign_in.html",
         settings=settings,
@@ -75,6 +79,8 @@ async def sign_in(
         errors=errors,
         username=data.username,
     )
+    page.headers.update(wait)  # Retry-After, as the token endpoint sends it
+    return page
 
 
 @router.post("/sign-out")
