@@ -155,6 +155,7 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 async def _worker(*, once: bool) -> None:
+    from dme_portal import retention
     from dme_portal.sla import worker as sla_worker
 
     settings = get_settings()
@@ -167,6 +168,13 @@ async def _worker(*, once: bool) -> None:
             print(
                 f"authorizations expiring: {moved.expiring}, expired: {moved.expired}, "
                 f"superseded: {moved.superseded}"
+            )
+            announced = await sla_worker.announce_continuity(db, now=SystemClock().now())
+            print(f"moves announced to the new networks: {announced}")
+            purged = await retention.run_once(db, now=SystemClock().now(), settings=settings)
+            print(
+                f"purged idempotency records: {purged.idempotency_records}, "
+                f"sign-in throttle rows: {purged.throttle_rows}"
             )
         else:
             await sla_worker.run_forever(

@@ -176,7 +176,9 @@ class TestMove:
         assert moved[0]["data"]["to_network_id"] == str(world.network_b.id)
         assert {a["continuity_until"] for a in moved[0]["data"]["authorizations"]} == {"2027-01-31"}
 
-        # Both networks' change feeds carry it; B's system reads the request from its feed.
+        # Issue 21.1: only A's feed carries the move when it is recorded (B's learns of it on
+        # the effective date, with the continuity view only: tests/review/
+        # test_continuity_feed.py); B's system reads nothing of A's request.
         async with unit_of_work(database) as s:
             feeds = set(
                 (
@@ -188,13 +190,12 @@ class TestMove:
                     )
                 ).scalars()
             )
-        assert feeds == {world.network_a.id, world.network_b.id}
+        assert feeds == {world.network_a.id}
         b_system = auth_headers(settings, world.principal(Role.NETWORK_CLIENT, world.network_b))
         r = await client.get("/v1/network/requests/changes", headers=b_system)
         assert r.status_code == 200
-        seen = [c for c in r.json()["items"] if c["kind"] == "member_moved_network"]
-        assert [c["request"]["id"] for c in seen] == [request_id]
-        assert seen[0]["request"]["network"]["id"] == str(world.network_a.id)
+        assert request_id not in r.text
+        assert [c for c in r.json()["items"] if c["kind"] == "member_moved_network"] == []
 
     @pytest.mark.parametrize(
         ("months", "until"),

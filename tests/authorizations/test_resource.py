@@ -397,13 +397,30 @@ class TestScope:
             assert await listed(client, b) == [], role
             r = await client.get(f"{URL}/{moved}", headers=b)
             assert_problem(r, 404, code="authorization.not_found")
-        # The member moved to network B, which honours this one for the continuity period.
+        # The member moves to network B tomorrow: B sees nothing before the effective date
+        # (issue 21.1), then honours this one for the continuity period.
         until = TODAY + timedelta(days=200)
         async with unit_of_work(database) as s:
             await s.execute(
                 update(Authorization)
                 .where(Authorization.id == uuid.UUID(moved))
-                .values(continuity_network_id=world.network_b.id, continuity_until=until)
+                .values(
+                    continuity_network_id=world.network_b.id,
+                    continuity_until=until,
+                    continuity_from=TODAY + timedelta(days=1),
+                )
+            )
+        for role in (Role.REVIEWER, Role.CARE_COORDINATOR):
+            b = h(settings, world, role, world.network_b)
+            assert await listed(client, b) == [], role
+            assert await listed(client, b, network=world.network_b.code) == [], role
+            r = await client.get(f"{URL}/{moved}", headers=b)
+            assert_problem(r, 404, code="authorization.not_found")
+        async with unit_of_work(database) as s:
+            await s.execute(
+                update(Authorization)
+                .where(Authorization.id == uuid.UUID(moved))
+                .values(continuity_from=TODAY)
             )
         for role in (Role.REVIEWER, Role.CARE_COORDINATOR):
             b = h(settings, world, role, world.network_b)

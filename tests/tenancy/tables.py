@@ -222,10 +222,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     # with its subject, org id and the upload's id. By design for a one-plan hub (and the
     # plan's view of vendors' failed look-ups and lockouts relies on it): a decision to take.
     ("listAccessLog", "plan_admin@plan2"): f"{FOUND}: network-less access-log entries",
-    # test_feed_after_move.py
-    ("feed: before the move", "*"): f"{SLICE_A}: N2's feed carries N1's full requests",
-    ("feed: authorizations before the move", "*"): f"{SLICE_A}: N2 reads them at once",
-    ("feed: after the move", "*"): f"{SLICE_A}: N2's feed carries diagnoses and prescriber",
     # test_cin_alone.py
     ("cin: coverage check", "*"): f"{SLICE_B}: 200 with the network and the rules' outcome",
     ("cin: submit", "*"): f"{SLICE_B}: 201 with the member's name and birth date",

@@ -9,6 +9,7 @@ only what continuity needs).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -119,7 +120,9 @@ async def _authorization_reads(
         ]
         listed = await c.get("/v1/authorizations", params={"limit": 100}, headers=headers)
     assert listed.status_code == 200, listed.text
-    return [r.status_code for r in reads], "\n".join([listed.text, *(r.text for r in reads)])
+    # A problem's `instance` echoes the URL the caller sent (the id it asked for): not a leak.
+    answers = [json.dumps({k: v for k, v in r.json().items() if k != "instance"}) for r in reads]
+    return [r.status_code for r in reads], "\n".join([listed.text, *answers])
 
 
 @known_gap("feed: before the move")

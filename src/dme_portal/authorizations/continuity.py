@@ -3,8 +3,10 @@
 Authorizations in force when the member's enrollment moves stay honoured, by the network that
 issued them (``network_id`` does not change), for the plan's continuity period: 12 months for
 WCM specialised DME providers (W&I Code 14094.13). The new network is named on each
-(``continuity_network_id``) and learns of them through its change feed; the vendor that served
-the child keeps serving it, as if in network, until the period ends (``continuity_for``).
+(``continuity_network_id``) and sees them from the move's effective date (``continuity_from``),
+when a continuity view of them, never the old network's request, is appended to its change
+feed (``continuity_feed``). The vendor that served the child keeps serving it, as if in
+network, until the period ends (``continuity_for``).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
+from dme_portal.authorizations import continuity_feed
+from dme_portal.authorizations.expiry import plan_today
 from dme_portal.authorizations.models import IN_FORCE, Authorization, AuthorizationStatus
 from dme_portal.members.models import Enrollment
 from dme_portal.networks.models import HealthPlan, Network
 from dme_portal.submissions import changes, events
-from dme_portal.submissions.models import AuthorizationRequest, RequestChange
+from dme_portal.submissions.models import AuthorizationRequest
 
-MOVED = "member_moved_network"
+MOVED = continuity_feed.MOVED
 
 
 def add_months(day: date, months: int) -> date:
@@ -57,7 +61,9 @@ async def carry_over(
     reason: str | None = None,
 ) -> list[Authorization]:
     """Put the member's authorizations in force on ``move`` (or later) under continuity at
-    ``to_network``; record the move on each request's timeline and in both networks' feeds.
+    ``to_network`` from ``move``; record the move on each request's timeline and in the old
+    network's feed. The new network's feed gets only the continuity view, on ``move``
+    (``continuity_feed``): at once when ``move`` is today or past, else by the worker.
 
     Authorizations the new network issued itself (a member moving back) need no continuity:
     theirs is cleared. Returns the authorizations now under continuity.
@@ -78,9 +84,14 @@ async def carry_over(
         if authorization.network_id == to_network.id:
             authorization.continuity_network_id = None
             authorization.continuity_until = None
+            authorization.continuity_from = None
+            authorization.continuity_announced_at = None
             continue
         authorization.continuity_network_id = to_network.id
         authorization.continuity_until = honoured_until(authorization.end_date, move, months)
+        # The new network sees it, and its feed announces it, from the effective date only.
+        authorization.continuity_from = move
+        authorization.continuity_announced_at = None
         carried.append(authorization)
     if not carried:
         return carried
@@ -96,7 +107,7 @@ async def carry_over(
             )
         ).scalars()
     )
-    await changes.lock_feeds(session, {r.network_id for r in requests} | {to_network.id})
+    await changes.lock_feeds(session, {r.network_id for r in requests})
     for request in requests:
         await events.record(
             session,
@@ -118,14 +129,11 @@ async def carry_over(
             },
         )
         await changes.record(session, request, MOVED, now)
-        if request.network_id != to_network.id:
-            # The new network learns of the authorizations it now honours from its own feed.
-            session.add(
-                RequestChange(
-                    network_id=to_network.id, request_id=request.id, kind=MOVED, changed_at=now
-                )
-            )
     await session.flush()
+    if move <= plan_today(now):
+        # A move in effect already is announced to the new network in this transaction (with
+        # the continuity view only); a later one by the worker on its effective date.
+        await continuity_feed.announce(session, carried, now=now)
     return carried
 
 

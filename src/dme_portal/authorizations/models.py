@@ -78,6 +78,10 @@ class Authorization(UUIDPk, Base):
         Uuid, ForeignKey("network.id"), index=True
     )
     continuity_until: Mapped[date | None] = mapped_column(Date)
+    # The move's effective date: the new network sees the authorization from this day on.
+    continuity_from: Mapped[date | None] = mapped_column(Date)
+    # When the worker announced it in the new network's feed (once, on ``continuity_from``).
+    continuity_announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

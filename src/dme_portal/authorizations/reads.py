@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
+from dme_portal.auth.roles import OrgKind
 from dme_portal.authorizations import repository
 from dme_portal.authorizations.exceptions import AuthorizationNotFound
 from dme_portal.authorizations.models import Authorization
@@ -29,12 +30,16 @@ from dme_portal.rulesets import repository as ruleset_repository
 from dme_portal.submissions.models import AuthorizationState
 from dme_portal.submissions.schemas import NetworkRef
 
+# What a network honouring an authorization under continuity reads as its ``issued_by``.
+CONTINUITY_ISSUER = "network"
+
 
 async def get(
-    session: AsyncSession, *, principal: Principal, authorization_id: uuid.UUID
+    session: AsyncSession, *, principal: Principal, authorization_id: uuid.UUID, today: date
 ) -> Authorization:
-    """One authorization in the principal's scope; 404 otherwise (existence never leaks)."""
-    found = await repository.get_readable(session, principal, authorization_id)
+    """One authorization in the principal's scope on ``today`` (the plan's date); 404
+    otherwise (existence never leaks)."""
+    found = await repository.get_readable(session, principal, authorization_id, today=today)
     if found is None:
         raise AuthorizationNotFound()
     return found
@@ -55,11 +60,21 @@ async def renewal_windows(
     return windows
 
 
-async def to_reads(session: AsyncSession, rows: list[Authorization]) -> list[AuthorizationRead]:
-    """The read models of ``rows``, in a fixed number of queries per network on the page."""
+async def to_reads(
+    session: AsyncSession, rows: list[Authorization], *, viewer: Principal | None = None
+) -> list[AuthorizationRead]:
+    """The read models of ``rows``, in a fixed number of queries per network on the page.
+
+    A ``viewer`` of a network that honours a row under continuity (not the issuing one) is
+    not told who decided at the issuing network (``issued_by`` reads ``network``)."""
     related = await repository.related(session, rows)
     windows = await renewal_windows(session, (r.network_id for r in rows))
-    return [to_read(r, related=related, window_days=windows[r.network_id]) for r in rows]
+    reads = [to_read(r, related=related, window_days=windows[r.network_id]) for r in rows]
+    if viewer is not None and viewer.org_kind is OrgKind.NETWORK:
+        for row, read in zip(rows, reads, strict=True):
+            if row.network_id != viewer.org_id:
+                read.issued_by = CONTINUITY_ISSUER
+    return reads
 
 
 def _network_ref(network: Network) -> NetworkRef:

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dme_portal.auth.principal import Principal
@@ -19,22 +19,34 @@ from dme_portal.networks.models import Network
 from dme_portal.vendors.models import Vendor
 
 
-def readable_by(principal: Principal) -> Select[Authorization]:
-    """Authorizations the principal may see.
+def in_continuity_at(network_ids: Any, today: date) -> ColumnElement[bool]:
+    """Honoured under continuity by one of ``network_ids`` (a value or a subquery) and the
+    move in effect on ``today``: never before the move's effective date (issue 21.1)."""
+    a = Authorization
+    target = a.continuity_network_id == network_ids
+    if not isinstance(network_ids, uuid.UUID):
+        target = a.continuity_network_id.in_(network_ids)
+    return and_(target, a.continuity_from.is_not(None), a.continuity_from <= today)
+
+
+def readable_by(principal: Principal, *, today: date) -> Select[Authorization]:
+    """Authorizations the principal may see on ``today`` (the plan's date).
 
     Vendors (people and machine clients): their vendor's. Network roles and a network's care
     coordinators: those their network issued, and those it honours for a member who moved
-    there (``continuity_network_id``). Plan admins and plan-wide coordinators: every network
-    of their plan. Care coordinators read them (numbers, periods, states: nothing clinical).
+    there (``continuity_network_id``), from the move's effective date (``continuity_from``)
+    only. Plan admins and plan-wide coordinators: every network of their plan. Care
+    coordinators read them (numbers, periods, states: nothing clinical).
     """
     stmt = select(Authorization)
     if principal.org_kind is OrgKind.VENDOR:
         return stmt.where(Authorization.vendor_id == principal.org_id)
     if principal.org_kind is OrgKind.NETWORK:
+        assert principal.org_id is not None
         return stmt.where(
             or_(
                 Authorization.network_id == principal.org_id,
-                Authorization.continuity_network_id == principal.org_id,
+                in_continuity_at(principal.org_id, today),
             )
         )
     if principal.org_kind is OrgKind.PLAN:
@@ -49,10 +61,10 @@ def readable_by(principal: Principal) -> Select[Authorization]:
 
 
 async def get_readable(
-    session: AsyncSession, principal: Principal, authorization_id: uuid.UUID
+    session: AsyncSession, principal: Principal, authorization_id: uuid.UUID, *, today: date
 ) -> Authorization | None:
-    """One authorization, or None when missing or out of the principal's scope."""
-    stmt = readable_by(principal).where(Authorization.id == authorization_id)
+    """One authorization, or None when missing or out of the principal's scope on ``today``."""
+    stmt = readable_by(principal, today=today).where(Authorization.id == authorization_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -75,9 +87,11 @@ async def list_readable(
     *,
     after: tuple[date, uuid.UUID] | None,
     limit: int,
+    today: date,
 ) -> list[Authorization]:
-    """A page of authorizations, soonest end first, keyset-paginated on (end_date, id)."""
-    stmt = readable_by(principal)
+    """A page of authorizations readable on ``today``, soonest end first, keyset-paginated on
+    (end_date, id)."""
+    stmt = readable_by(principal, today=today)
     if filters.member_cin is not None:
         member_ids = select(Member.id).where(Member.cin == filters.member_cin)
         stmt = stmt.where(Authorization.member_id.in_(member_ids))
@@ -87,7 +101,7 @@ async def list_readable(
         stmt = stmt.where(
             or_(
                 Authorization.network_id == filters.network_id,
-                Authorization.continuity_network_id == filters.network_id,
+                in_continuity_at(filters.network_id, today),
             )
         )
     if filters.states:

@@ -88,7 +88,9 @@ class AuthorizationRead(BaseModel):
     issued_at: datetime = Field(description="When it was issued.")
     issued_by: str = Field(
         description="`rules` (a CSAG or the network's rules) or who decided "
-        "(`user:...`, `client:...`; `reviewer` for authorizations issued before issue 16)."
+        "(`user:...`, `client:...`; `reviewer` for authorizations issued before issue 16); "
+        "`network` for a network that honours it under continuity (who decided at the "
+        "issuing network is not shown to another network)."
     )
     renews: AuthorizationLink | None = Field(description="The authorization this one renews.")
     superseded_by: AuthorizationLink | None = Field(
@@ -113,3 +115,38 @@ class AuthorizationPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+class ContinuityItem(BaseModel):
+    """One authorization the new network honours: the item, its period, until when."""
+
+    authorization_id: uuid.UUID = Field(
+        description="Its id (`GET /v1/authorizations/{id}`, readable by the new network from "
+        "the move's effective date)."
+    )
+    number: str = Field(description="The authorization number to honour.")
+    hcpcs: str = Field(description="HCPCS code of the item.")
+    description: str = Field(description="The code's short description.")
+    modifiers: list[str] = Field(description="HCPCS modifiers.")
+    quantity: int = Field(description="Quantity per period.")
+    unit: str = Field(description="Unit of the quantity.")
+    frequency: str = Field(description="How often the quantity is supplied.")
+    start_date: date = Field(description="First day of the authorized period.")
+    end_date: date = Field(description="Last day of the authorized period, inclusive.")
+    continuity_until: date = Field(
+        description="Last day the new network honours it (the plan's continuity period), inclusive."
+    )
+    vendor: AuthorizationVendor = Field(description="The vendor that keeps serving the member.")
+
+
+class ContinuityView(BaseModel):
+    """What a network that a member moved to needs to honour the old network's authorizations,
+    and nothing clinical: no diagnoses, notes, documents, questions, rule traces, prescriber
+    or decision reasons, and no birth date (the new network holds its own enrollment)."""
+
+    member: AuthorizationMember = Field(
+        description="Whom to honour them for (CIN and name, to match the new enrollment)."
+    )
+    source_network: NetworkRef = Field(description="The network that issued them.")
+    effective_from: date = Field(description="The move's effective date.")
+    authorizations: list[ContinuityItem] = Field(description="The authorizations it honours.")

@@ -76,14 +76,17 @@ async def queue(
 
 
 async def changes_since(
-    session: AsyncSession, network_id: uuid.UUID, cursor: int, limit: int
-) -> list[tuple[RequestChange, AuthorizationRequest]]:
-    """The network's changes after ``cursor``, oldest first, each with its request."""
+    session: AsyncSession, principal: Principal, cursor: int, limit: int
+) -> list[tuple[RequestChange, AuthorizationRequest | None]]:
+    """The principal's network's changes after ``cursor``, oldest first, each with its request
+    when the principal may read it (``readable_statement``, the one scoping of every request
+    read), else None: a change that points at another network's request (a member's move)
+    never loads it."""
     rows = list(
         (
             await session.execute(
                 select(RequestChange)
-                .where(RequestChange.network_id == network_id, RequestChange.id > cursor)
+                .where(RequestChange.network_id == principal.network_id, RequestChange.id > cursor)
                 .order_by(RequestChange.id)
                 .limit(limit)
             )
@@ -98,7 +101,7 @@ async def changes_since(
         req.id: req
         for req in (
             await session.execute(
-                select(AuthorizationRequest)
+                readable_statement(principal)
                 .where(AuthorizationRequest.id.in_(ids))
                 .options(*read_options())
             )
@@ -106,4 +109,15 @@ async def changes_since(
         .scalars()
         .all()
     }
-    return [(c, requests[c.request_id]) for c in rows]
+    return [(c, requests.get(c.request_id)) for c in rows]
+
+
+async def members_of(
+    session: AsyncSession, request_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Each request's member id (for the access log), without loading the request."""
+    if not request_ids:
+        return {}
+    r = AuthorizationRequest
+    found = await session.execute(select(r.id, r.member_id).where(r.id.in_(list(request_ids))))
+    return dict(found.tuples().all())

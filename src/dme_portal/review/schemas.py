@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from dme_portal.authorizations.schemas import ContinuityView
 from dme_portal.review.reasons import DecisionReason
 from dme_portal.rules.ruleset import DocumentType
 from dme_portal.submissions.schemas import AuthorizationRequestRead, IsoDate, Npi
@@ -145,7 +146,20 @@ class ChangeRead(BaseModel):
         "authorizations changed state as its dates passed)."
     )
     changed_at: datetime = Field(description="When it changed.")
-    request: AuthorizationRequestRead = Field(description="The request now (not at the change).")
+    request: AuthorizationRequestRead | None = Field(
+        default=None,
+        description="The request now (not at the change); absent (`null`) on a "
+        "`member_moved_network` change that carries `continuity` instead.",
+    )
+    continuity: ContinuityView | None = Field(
+        default=None,
+        description="Only on `member_moved_network` in the feed of the network a member moved "
+        "to, appended on the move's effective date (as they stood that day): the "
+        "authorizations it now honours (number, item, period, vendor, source network, "
+        "`continuity_until`), the member's CIN and name, nothing clinical; "
+        "`GET /v1/authorizations/{id}` gives each as it is now. `request` is then absent: "
+        "the old network's request is never returned.",
+    )
 
 
 class ChangePage(BaseModel):

@@ -1,7 +1,8 @@
 """The SLA worker: moves clocks to at risk and breached, records each event once, escalates;
 and, in the same loop, moves authorizations to expiring, expired and superseded
-(``authorizations.expiry``), purges uploads never named, and deletes expired idempotency
-records and spent sign-in throttle rows (``retention``).
+(``authorizations.expiry``), announces members' moves to the new networks on their effective
+dates (``authorizations.continuity_feed``), purges uploads never named, and deletes expired
+idempotency records and spent sign-in throttle rows (``retention``).
 
 Safe with several copies on one PostgreSQL database: each batch locks its rows with
 ``FOR UPDATE SKIP LOCKED``, and a row's recorded ``sla_state`` only moves forward, so a row is
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dme_portal import retention
-from dme_portal.authorizations import expiry
+from dme_portal.authorizations import continuity_feed, expiry
 from dme_portal.authorizations.expiry import ExpiryResult
 from dme_portal.config import Settings
 from dme_portal.db.engine import Database
@@ -224,6 +225,14 @@ async def expire_authorizations(db: Database, *, now: datetime) -> ExpiryResult:
     return result
 
 
+async def announce_continuity(db: Database, *, now: datetime) -> int:
+    """Moves whose effective date came: one continuity change in each new network's feed."""
+    announced = await continuity_feed.sweep(db, now=now)
+    if announced:
+        log.info("continuity: %d moves announced to the new networks' feeds", announced)
+    return announced
+
+
 async def run_forever(
     db: Database, clock: Clock, *, interval_seconds: float, settings: Settings
 ) -> None:
@@ -239,6 +248,10 @@ async def run_forever(
             await expire_authorizations(db, now=clock.now())
         except Exception:
             log.exception("authorization expiry sweep failed; retrying next interval")
+        try:
+            await announce_continuity(db, now=clock.now())
+        except Exception:
+            log.exception("continuity announcement sweep failed; retrying next interval")
         try:
             purged = await purge_uploads(db, now=clock.now())
             if purged:

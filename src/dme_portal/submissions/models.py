@@ -293,6 +293,9 @@ class RequestChange(Base):
     request_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("authorization_request.id"))
     kind: Mapped[str] = mapped_column(String(40))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The continuity view a ``member_moved_network`` change of the NEW network carries (the
+    # request it points at is the old network's, never returned to the new one).
+    continuity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Escalation(UUIDPk, Base):

@@ -16,6 +16,7 @@ from dme_portal.api.params import PageCursor, PageLimit
 from dme_portal.api.problem import problem_responses
 from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.authorizations import reads, repository
+from dme_portal.authorizations.expiry import plan_today
 from dme_portal.authorizations.models import AuthorizationStatus
 from dme_portal.authorizations.schemas import AuthorizationPage, AuthorizationRead
 from dme_portal.submissions.models import AuthorizationState
@@ -94,9 +95,11 @@ async def list_authorizations(
         today=today,
     )
     after = decode_date_cursor(cursor) if cursor else None
-    rows = await repository.list_readable(session, principal, filters, after=after, limit=limit + 1)
+    rows = await repository.list_readable(
+        session, principal, filters, after=after, limit=limit + 1, today=plan_today(clock.now())
+    )
     page = rows[:limit]
-    items = await reads.to_reads(session, page)
+    items = await reads.to_reads(session, page, viewer=principal)
     await access.record(
         principal,
         action=action,
@@ -125,13 +128,19 @@ async def get_authorization(
     response: Response,
     principal: AnyPrincipal,
     session: SessionDep,
+    clock: ClockDep,
     access: AccessLogDep,
 ) -> AuthorizationRead:
     """Its number, period, quantity and state, what it renews or was superseded by, its
     continuity across networks, when a renewal may be filed (`renewable_from`), and warnings;
     404 outside your scope."""
-    found = await reads.get(session, principal=principal, authorization_id=authorization_id)
-    (read,) = await reads.to_reads(session, [found])
+    found = await reads.get(
+        session,
+        principal=principal,
+        authorization_id=authorization_id,
+        today=plan_today(clock.now()),
+    )
+    (read,) = await reads.to_reads(session, [found], viewer=principal)
     await access.record(
         principal,
         action=AccessAction.READ,

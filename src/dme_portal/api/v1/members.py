@@ -145,7 +145,10 @@ async def record_enrollment(
     authorization in force on `effective_from` or later stays honoured, still by the network
     that issued it, for the plan's continuity period (`continuity_months`, 12 by default: W&I
     Code 14094.13), and names the new network: `member_moved_network` on each request's
-    timeline and in both networks' change feeds. Periods are never rewritten: a start on or
+    timeline and in the old network's change feed at once; the new network sees these
+    authorizations only from `effective_from`, when its feed gets one `member_moved_network`
+    change with the continuity view (authorization numbers, items, periods, source network,
+    `continuity_until`; never the old network's request). Periods are never rewritten: a start on or
     before the latest period's start is a 422 on `effective_from`. A member enrolled only in
     another plan's networks is a 404; a network of another plan a 422 on `network`.
     """

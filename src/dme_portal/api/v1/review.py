@@ -18,12 +18,12 @@ from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
 from dme_portal.codes import hcpcs
 from dme_portal.errors import InvalidInput
+from dme_portal.review import feed as review_feed
 from dme_portal.review import repository as review_repository
 from dme_portal.review import service as review_service
 from dme_portal.review.reasons import REASONS
 from dme_portal.review.schemas import (
     ChangePage,
-    ChangeRead,
     DecisionCreate,
     InformationRequestCreate,
     InformationRequestRead,
@@ -350,28 +350,15 @@ async def changes(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Most changes in one answer.")] = 50,
 ) -> ChangePage:
-    """Poll with the returned `next_cursor`; each change carries the request as it is now."""
+    """Poll with the returned `next_cursor`; each change carries the request as it is now, or,
+    for a member who moved to your network, only the authorizations you honour (`continuity`,
+    from the move's effective date). Only requests you could read by id appear."""
     assert principal.network_id is not None
     after = int(cursor or 0)
     if after > _MAX_CHANGE_ID:
         # The change log's ids are 64-bit; a larger number is no cursor this API returned.
         raise InvalidInput("cursor", "is not a cursor this API returned")
-    rows = await review_repository.changes_since(session, principal.network_id, after, limit)
-    now = clock.now()
-    await access.record(
-        principal,
-        action=AccessAction.LIST,
-        resource_type=ResourceType.REQUEST,
-        network_id=principal.network_id,
-        requests=[r for _, r in rows],
+    page = await review_feed.read_changes(
+        session, principal=principal, access=access, after=after, limit=limit, now=clock.now()
     )
-    items = [
-        ChangeRead(
-            change_id=c.id,
-            kind=c.kind,
-            changed_at=c.changed_at,
-            request=submission_service.to_read(r, now=now),
-        )
-        for c, r in rows
-    ]
-    return ChangePage(items=items, next_cursor=str(rows[-1][0].id if rows else after))
+    return ChangePage(items=page.items, next_cursor=str(page.next_cursor))

@@ -26,6 +26,7 @@ from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import Role
 from dme_portal.authorizations import reads
 from dme_portal.authorizations import repository as authorization_repository
+from dme_portal.authorizations.expiry import plan_today
 from dme_portal.errors import DomainError, Forbidden
 from dme_portal.members import service as member_service
 from dme_portal.portal import csrf
@@ -201,8 +202,9 @@ async def find_member(
         authorization_repository.ListFilter(member_cin=parsed.cin),
         after=None,
         limit=MAX_ROWS,
+        today=plan_today(now),
     )
-    authorizations = await reads.to_reads(session, auth_rows)
+    authorizations = await reads.to_reads(session, auth_rows, viewer=principal)
     member_id = await audit_repository.member_id_by_cin(session, parsed.cin)
     network_id = eligibility.network.id if eligibility.network else None
     await access.record(

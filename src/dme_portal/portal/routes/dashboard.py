@@ -13,6 +13,7 @@ from dme_portal.audit.models import AccessAction, ResourceType
 from dme_portal.auth.roles import Role
 from dme_portal.authorizations import reads
 from dme_portal.authorizations import repository as authorization_repository
+from dme_portal.authorizations.expiry import plan_today
 from dme_portal.portal.session import PortalPrincipal
 from dme_portal.portal.templating import navigation, render
 from dme_portal.submissions import repository as request_repository
@@ -65,8 +66,9 @@ async def home(
         ),
         after=None,
         limit=DASHBOARD_ROWS,
+        today=plan_today(now),
     )
-    expiring = await reads.to_reads(session, expiring_rows)
+    expiring = await reads.to_reads(session, expiring_rows, viewer=principal)
     await access.record(
         principal, action=AccessAction.LIST, resource_type=ResourceType.REQUEST, requests=rows
     )
