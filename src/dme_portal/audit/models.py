@@ -47,6 +47,9 @@ class Outcome(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     THROTTLED = "throttled"
+    # A member look-up (eligibility, coverage check, submit) whose CIN and birth date match
+    # no one: counted against the caller's member-lookup limit, a submit's included.
+    NOT_FOUND = "not_found"
 
 
 class AccessLog(UUIDPk, Base):

@@ -233,8 +233,11 @@ ENUMS: dict[type[StrEnum], EnumText] = {
         "How the call ended.",
         {
             Outcome.SUCCESS: "Answered.",
-            Outcome.FAILED: "A member lookup that found nothing or was invalid.",
+            Outcome.FAILED: "A member lookup that was refused for another reason (the member "
+            "found but, say, not enrolled on the date).",
             Outcome.THROTTLED: "Refused by the member-lookup rate limit (429).",
+            Outcome.NOT_FOUND: "No member has this CIN and birth date (eligibility, a coverage "
+            "check or a submit): counted against the caller's member-lookup limit.",
         },
     ),
     ReconsiderationStatus: EnumText(
