@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from dme_portal.config import Settings
+from dme_portal.db import roles
 from dme_portal.db.engine import make_engine
 from dme_portal.db.registry import metadata
 
@@ -27,9 +28,14 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_with_own_engine() -> None:
-    engine = make_engine(Settings().db.url)
+    # `alembic upgrade` from the shell: as the owner, then the app's role granted as by
+    # `dme-portal migrate` (dme_portal.db.migrate passes its own connection instead).
+    db = Settings().db
+    engine = make_engine(db.migration_dsn)
     async with engine.begin() as conn:
         await conn.run_sync(_configure)
+        if db.runtime_role is not None:
+            await conn.run_sync(roles.grant_runtime_role, db.runtime_role)
     await engine.dispose()
 
 

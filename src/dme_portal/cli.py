@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from dme_portal import logs
 from dme_portal.auth.jwt import issue_token
@@ -19,6 +20,7 @@ from dme_portal.auth.roles import ROLE_ORG_KINDS, OrgKind, Role
 from dme_portal.config import get_settings, write_private
 from dme_portal.db import migrate
 from dme_portal.db.engine import Database
+from dme_portal.db.roles import MigrationRefused
 from dme_portal.db.session import unit_of_work
 from dme_portal.demo.exceptions import DemoRefused
 from dme_portal.errors import DomainError
@@ -26,11 +28,34 @@ from dme_portal.sla.clock import SystemClock
 
 log = logging.getLogger("dme_portal.cli")
 
+_INSUFFICIENT_PRIVILEGE = "42501"
+
 
 async def _migrate() -> None:
-    db = Database.from_url(get_settings().db.url)
+    settings = get_settings()
+    # As the owner (DME_DB__MIGRATION_URL) when set; it then grants DME_DB__URL's role.
+    db = Database.from_url(settings.db.migration_dsn)
     try:
-        await migrate.upgrade(db.engine)
+        try:
+            await migrate.upgrade(db.engine, runtime_role=settings.db.runtime_role)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+                raise
+            raise MigrationRefused(
+                "this database role may not change the schema: run `dme-portal migrate` with "
+                "DME_DB__MIGRATION_URL set to the owner's URL (docs/SECURITY.md, Database roles)"
+            ) from None
+        single_role = settings.db.runtime_role is None
+        if (
+            single_role
+            and settings.is_prod
+            and await migrate.connected_role_owns_access_log(db.engine)
+        ):
+            log.warning(
+                "DME_DB__URL's role owns the access log and could disable its append-only "
+                "trigger: set DME_DB__MIGRATION_URL to a separate owner role "
+                "(docs/SECURITY.md, Database roles)"
+            )
     finally:
         await db.dispose()
 

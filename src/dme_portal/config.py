@@ -9,17 +9,63 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SECRET = "change-me"
 
 
 class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     # repr=False: a PostgreSQL URL may carry the password.
     url: str = Field(default="sqlite+aiosqlite:///./var/dme_portal.db", repr=False)
+    # PostgreSQL: `dme-portal migrate` connects as this role (the owner of the tables) and
+    # grants DME_DB__URL's role only what the app needs: no UPDATE, DELETE or ownership of the
+    # access log, so the app cannot rewrite the audit trail (docs/SECURITY.md, Database roles).
+    # None: migrations run as DME_DB__URL's role, which then owns everything (one role).
+    migration_url: str | None = Field(default=None, repr=False)
     echo: bool = False
     pool_size: int = 10
+
+    @field_validator("migration_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _same_database_for_migrations(self) -> DatabaseSettings:
+        if self.migration_url is None or self.migration_url == self.url:
+            return self
+        try:
+            runtime, owner = make_url(self.url), make_url(self.migration_url)
+        except ArgumentError:
+            message = "DME_DB__URL and DME_DB__MIGRATION_URL must be database URLs"
+            raise ValueError(message) from None
+        if runtime.get_backend_name() != "postgresql" or owner.get_backend_name() != "postgresql":
+            raise ValueError("DME_DB__MIGRATION_URL applies to PostgreSQL only (unset it)")
+        if runtime.database != owner.database:
+            raise ValueError("DME_DB__MIGRATION_URL must name the same database as DME_DB__URL")
+        if runtime.username is None or owner.username is None:
+            raise ValueError(
+                "DME_DB__URL and DME_DB__MIGRATION_URL must name their users (the roles)"
+            )
+        return self
+
+    @property
+    def migration_dsn(self) -> str:
+        """The URL that migrations connect with: the owner's, or the app's own."""
+        return self.migration_url or self.url
+
+    @property
+    def runtime_role(self) -> str | None:
+        """The app's role when migrations run as another one, to be granted by the migrate step."""
+        if self.migration_url is None:
+            return None
+        runtime, owner = make_url(self.url).username, make_url(self.migration_url).username
+        return runtime if runtime != owner else None
 
 
 class AuthSettings(BaseModel):

@@ -14,6 +14,7 @@ from dme_portal import __version__, logs
 from dme_portal.api import docs_pages, health
 from dme_portal.api.body_limit import BodyLimitMiddleware
 from dme_portal.api.openapi import document
+from dme_portal.api.params import STRICT_QUERY
 from dme_portal.api.problem import install_problem_handlers
 from dme_portal.api.security_headers import SecurityHeaders
 from dme_portal.api.v1 import (
@@ -120,8 +121,9 @@ def create_app(
     ):
         v1.include_router(module.router)
     v1.include_router(attachments.unattached_router)
-    app.include_router(v1)
-    app.include_router(health.router)
+    # Every operation refuses a query parameter it does not declare (422), once, here.
+    app.include_router(v1, dependencies=STRICT_QUERY)
+    app.include_router(health.router, dependencies=STRICT_QUERY)
     # The HTML portal: a mounted sub-app with its own (HTML) error pages, outside the document.
     app.mount(MOUNT_PATH, create_portal(app.state))
     if settings.docs_enabled:

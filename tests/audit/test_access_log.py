@@ -314,8 +314,8 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         "/v1/authorizations",
         vendor,
         settings,
-        E("list", "authorization", a),
-        params={"member": world.member.cin},
+        E("search", "authorization", a),
+        params={"member_cin": world.member.cin},
     )
     decided = (await client.get(url, headers=auth_headers(settings, reviewer))).json()
     await w.call(
@@ -560,7 +560,7 @@ async def test_every_phi_operation_leaves_exactly_one_entry(
         f"/v1/members/{world.member_b.cin}/enrollments",
         plan,
         settings,
-        E("list", "member", b),
+        E("search", "member", b),
     )
 
     operations = {

@@ -129,7 +129,7 @@ async def test_a_child_who_changes_network_keeps_the_wheelchair_and_renews_at_th
     )
     assert r.status_code == 200, r.text
     (wheelchair,) = (
-        await door.get(AUTHORIZATIONS, Role.VENDOR, member=world.member.cin, code="E1161")
+        await door.get(AUTHORIZATIONS, Role.VENDOR, member_cin=world.member.cin, code="E1161")
     )["items"]
     end = date.fromisoformat(wheelchair["end_date"])
 

@@ -293,8 +293,8 @@ class TestFilters:
         vendor = h(settings, world, Role.VENDOR)
         everything = await listed(client, vendor)
         assert len(everything) == 4
-        assert await listed(client, vendor, member=world.member.cin) == everything
-        assert await listed(client, vendor, member=world.member_b.cin) == []
+        assert await listed(client, vendor, member_cin=world.member.cin) == everything
+        assert await listed(client, vendor, member_cin=world.member_b.cin) == []
         orthoses = await listed(client, vendor, code="L1960")
         assert [a["hcpcs"] for a in orthoses] == ["L1960", "L1960"]
         assert await listed(client, vendor, code="E1161") == []
@@ -309,7 +309,9 @@ class TestFilters:
             await client.get(URL, params={"state": "gone"}, headers=vendor), 422, field="state[0]"
         )
         assert_problem(
-            await client.get(URL, params={"member": "x"}, headers=vendor), 422, field="member"
+            await client.get(URL, params={"member_cin": "x"}, headers=vendor),
+            422,
+            field="member_cin",
         )
         assert_problem(
             await client.get(URL, params={"code": "l1960"}, headers=vendor), 422, field="code"

@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dme_portal.db import roles
+
 # The project keeps its migrations in the top-level ``alembic/`` folder (src layout, editable
 # install); DME_ALEMBIC_DIR points elsewhere for a packaged deployment.
 _ALEMBIC_DIR = Path(
@@ -34,10 +36,25 @@ def _run(connection: Connection, action: str, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, runtime_role: str | None = None
+) -> None:
+    """Apply migrations up to ``revision``, then grant ``runtime_role`` what the app needs.
+
+    ``engine`` connects as the migration role (the schema's owner). With a ``runtime_role``
+    (PostgreSQL only), its privileges are set in the same transaction as the migrations: DML
+    on every table, INSERT and SELECT only on the access log (``db/roles.py``).
+    """
     async with engine.begin() as conn:
         await conn.run_sync(_run, "upgrade", revision)
+        if runtime_role is not None:
+            await conn.run_sync(roles.grant_runtime_role, runtime_role)
+
+
+async def connected_role_owns_access_log(engine: AsyncEngine) -> bool:
+    """Whether ``engine``'s role owns the access log, and so could disable its trigger."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(roles.connected_role_owns_access_log)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:

@@ -241,6 +241,7 @@ def build(app: FastAPI) -> dict[str, Any]:
                 )
                 content[PROBLEM_MEDIA_TYPE] = media
         _document_unavailable(path, operation)
+        _document_unknown_query(path, operation)
         # Say so explicitly where no token is needed (the token endpoint, health probes).
         operation.setdefault("security", [])
         _name_examples(operation)
@@ -271,6 +272,37 @@ def _document_unavailable(path: str, operation: dict[str, Any]) -> None:
     response.setdefault("headers", {})["Retry-After"] = {
         "description": "Seconds to wait before sending the request again.",
         "schema": {"type": "integer", "minimum": 0},
+    }
+
+
+def _document_unknown_query(path: str, operation: dict[str, Any]) -> None:
+    """Every operation answers 422 to a query parameter it does not declare
+    (``params.reject_unknown_query``); most declare the 422 already."""
+    responses = operation.setdefault("responses", {})
+    if "422" in responses:
+        return
+    responses["422"] = {
+        "description": "A query parameter this operation does not declare; `errors` names it",
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": {
+                    "type": "about:blank",
+                    "title": "The request is not valid",
+                    "status": 422,
+                    "detail": "Invalid fields: bogus",
+                    "instance": path,
+                    "code": "validation_error",
+                    "errors": [
+                        {
+                            "field": "bogus",
+                            "message": "is not a parameter of this operation",
+                            "code": "extra_forbidden",
+                        }
+                    ],
+                },
+            }
+        },
     }
 
 

@@ -205,7 +205,8 @@ ENUMS: dict[type[StrEnum], EnumText] = {
             AccessAction.READ: "Read one record (a request, its timeline, a report).",
             AccessAction.LIST: "Listed records (requests, the queue, attachments, assignments).",
             AccessAction.DOWNLOAD: "Downloaded a document's bytes.",
-            AccessAction.SEARCH: "Searched members.",
+            AccessAction.SEARCH: "Looked a member up by CIN: a list filtered by `member_cin`, "
+            "an enrollment history (a member lookup, counted in the limit).",
             AccessAction.ELIGIBILITY: "Looked a member's eligibility up by CIN and birth date.",
             AccessAction.COVERAGE_CHECK: "Checked coverage for a member (nothing stored).",
             AccessAction.CREATE: "Created a record (a request, an attachment, an answer).",

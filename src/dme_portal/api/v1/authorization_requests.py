@@ -173,7 +173,7 @@ async def submit(
     "",
     operation_id="listAuthorizationRequests",
     response_model=AuthorizationRequestPage,
-    responses=problem_responses(401, 422),
+    responses={**problem_responses(401, 422), **THROTTLE_RESPONSES},
     summary="List the requests you may see, newest first",
 )
 async def list_requests(
@@ -186,7 +186,13 @@ async def list_requests(
         Query(max_length=10, description="Only these statuses; repeat to give several."),
     ] = None,
     member_cin: Annotated[
-        str | None, Query(pattern=r"^[0-9]{8}[A-Z]$", description="Only this member's requests.")
+        str | None,
+        Query(
+            pattern=r"^[0-9]{8}[A-Z]$",
+            description="Only this member's requests (a Medi-Cal CIN): a member look-up, "
+            "logged and counted against your limit (429 with `Retry-After` past it).",
+            examples=["91234567A"],
+        ),
     ] = None,
     network_id: NetworkQuery = None,
     submitted_from: Annotated[
@@ -200,7 +206,15 @@ async def list_requests(
     cursor: PageCursor = None,
     limit: PageLimit = 25,
 ) -> AuthorizationRequestPage:
-    """Filter by status, member, network and submission time; follow ``next_cursor``."""
+    """Filter by status, member, network and submission time; follow ``next_cursor``.
+
+    Filtered by `member_cin`, the call is a member look-up: logged whatever it finds, and
+    counted against the caller's limit."""
+    action = AccessAction.SEARCH if member_cin else AccessAction.LIST
+    if member_cin is not None:
+        await access.guard_member_lookup(
+            principal, action=action, resource_type=ResourceType.REQUEST
+        )
     filters = repository.ListFilter(
         status=tuple(status or ()),
         member_cin=member_cin,
@@ -214,8 +228,10 @@ async def list_requests(
     items = [submission_service.view(r, now=now, viewer=principal.role) for r in rows[:limit]]
     await access.record(
         principal,
-        action=AccessAction.LIST,
+        action=action,
         resource_type=ResourceType.REQUEST,
+        # An answer with nothing in it still shows in the caller's network's log.
+        network_id=None if rows else principal.network_id,
         requests=rows[:limit],
     )
     next_cursor = None

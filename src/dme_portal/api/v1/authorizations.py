@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from dme_portal.api.access import AccessLogDep
+from dme_portal.api.access import THROTTLE_RESPONSES, AccessLogDep
 from dme_portal.api.deps import AnyPrincipal, ClockDep, SessionDep
 from dme_portal.api.network_ref import NetworkQuery, resolve_optional
 from dme_portal.api.pagination import decode_date_cursor, encode_date_cursor
@@ -32,7 +32,7 @@ _ETAG_HEADER = {
     "",
     operation_id="listAuthorizations",
     response_model=AuthorizationPage,
-    responses=problem_responses(401, 422),
+    responses={**problem_responses(401, 422), **THROTTLE_RESPONSES},
     summary="List the authorizations you may see, soonest end first",
 )
 async def list_authorizations(
@@ -40,11 +40,12 @@ async def list_authorizations(
     session: SessionDep,
     clock: ClockDep,
     access: AccessLogDep,
-    member: Annotated[
+    member_cin: Annotated[
         str | None,
         Query(
             pattern=r"^[0-9]{8}[A-Z]$",
-            description="Only this member's (a Medi-Cal CIN).",
+            description="Only this member's (a Medi-Cal CIN): a member look-up, logged and "
+            "counted against your limit (429 with `Retry-After` past it).",
             examples=["91234567A"],
         ),
     ] = None,
@@ -74,10 +75,16 @@ async def list_authorizations(
     honours for members who moved there (continuity of care); the plan every network's.
 
     Filter by member, code, network (issuing or honouring), state, and
-    `expiring_within_days`; follow `next_cursor`."""
+    `expiring_within_days`; follow `next_cursor`. Filtered by `member_cin`, the call is a
+    member look-up: logged whatever it finds, and counted against the caller's limit."""
+    action = AccessAction.SEARCH if member_cin else AccessAction.LIST
+    if member_cin is not None:
+        await access.guard_member_lookup(
+            principal, action=action, resource_type=ResourceType.AUTHORIZATION
+        )
     today = clock.now().date()
     filters = repository.ListFilter(
-        member_cin=member,
+        member_cin=member_cin,
         hcpcs=code,
         network_id=await resolve_optional(session, network),
         states=tuple(AuthorizationStatus(s.value) for s in state or ()),
@@ -92,8 +99,10 @@ async def list_authorizations(
     items = await reads.to_reads(session, page)
     await access.record(
         principal,
-        action=AccessAction.LIST,
+        action=action,
         resource_type=ResourceType.AUTHORIZATION,
+        # An answer with nothing in it still shows in the caller's network's log.
+        network_id=None if page else principal.network_id,
         members=[(r.member_id, r.network_id) for r in page],
     )
     next_cursor = None

@@ -183,7 +183,7 @@ async def record_enrollment(
     "/{cin}/enrollments",
     operation_id="listEnrollments",
     response_model=EnrollmentHistory,
-    responses=problem_responses(401, 403, 404, 422),
+    responses={**problem_responses(401, 403, 404, 422), **THROTTLE_RESPONSES},
     summary="The member's enrollment history",
 )
 async def list_enrollments(
@@ -194,13 +194,24 @@ async def list_enrollments(
 ) -> EnrollmentHistory:
     """Every period of the member's enrollment, oldest first: the plan's roles see all of
     them, a network's roles only the periods in their network (404 when there is none).
-    Vendors ask `eligibility` instead (403)."""
-    periods = await enrollment_service.history(session, principal=principal, cin=cin)
+    Vendors ask `eligibility` instead (403).
+
+    A member look-up by CIN: each one, found or not, is written to the access log and counted
+    against the caller's member-lookup limit (429 with `Retry-After` past it)."""
+    action, resource_type = AccessAction.SEARCH, ResourceType.MEMBER
+    await access.guard_member_lookup(principal, action=action, resource_type=resource_type)
+    try:
+        periods = await enrollment_service.history(session, principal=principal, cin=cin)
+    except DomainError:
+        await access.record_apart(
+            principal, action=action, resource_type=resource_type, outcome=Outcome.FAILED
+        )
+        raise
     member_id = periods[0][0].member_id
     await access.record(
         principal,
-        action=AccessAction.LIST,
-        resource_type=ResourceType.MEMBER,
+        action=action,
+        resource_type=resource_type,
         resource_id=member_id,
         network_id=principal.network_id,
         members=[(member_id, principal.network_id or periods[-1][1].id)],

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from dme_portal.api.access import AccessLogDep
+from dme_portal.api.access import THROTTLE_RESPONSES, AccessLogDep
 from dme_portal.api.deps import Authenticator, ClockDep, SessionDep, require_json
 from dme_portal.api.idempotent import REQUIRES_IF_MATCH
 from dme_portal.api.network_ref import NetworkInPath
@@ -321,7 +321,7 @@ async def publish(
     "/csag-assignments",
     operation_id="listCsagAssignments",
     response_model=CsagAssignmentPage,
-    responses=_READ_ERRORS,
+    responses={**_READ_ERRORS, **THROTTLE_RESPONSES},
     summary="Members assigned to the network's CSAGs",
 )
 async def list_assignments(
@@ -331,7 +331,11 @@ async def list_assignments(
     access: AccessLogDep,
     member_cin: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{8}[A-Z]$", description="Only this member's assignments."),
+        Query(
+            pattern=r"^[0-9]{8}[A-Z]$",
+            description="Only this member's assignments: a member look-up, logged and counted "
+            "against your limit (429 with `Retry-After` past it).",
+        ),
     ] = None,
     csag_id: Annotated[
         str | None,
@@ -342,7 +346,13 @@ async def list_assignments(
 ) -> CsagAssignmentPage:
     """Members the network's case managers have assigned to a CSAG that requires assignment.
 
-    Not for care coordinators (403): an assignment tells the member's condition."""
+    Not for care coordinators (403): an assignment tells the member's condition. Filtered by
+    `member_cin`, the call is a member look-up: logged whatever it finds, and counted."""
+    action = AccessAction.SEARCH if member_cin else AccessAction.LIST
+    if member_cin is not None:
+        await access.guard_member_lookup(
+            principal, action=action, resource_type=ResourceType.CSAG_ASSIGNMENT
+        )
     rows = await ruleset_service.list_assignments(
         session,
         principal=principal,
@@ -354,7 +364,7 @@ async def list_assignments(
     )
     await access.record(
         principal,
-        action=AccessAction.LIST,
+        action=action,
         resource_type=ResourceType.CSAG_ASSIGNMENT,
         network_id=network_id,
         members=[(a.member_id, a.network_id) for a, _ in rows[:limit]],
