@@ -432,7 +432,7 @@ class TestIdempotency:
         rejected = await client.post(
             REQUESTS_URL, json=request_body(world, member_cin="00000000Z"), headers=headers
         )
-        assert_problem(rejected, 422, field="member_cin")
+        assert_problem(rejected, 404, code="member.not_found")
 
         r = await client.post(REQUESTS_URL, json=request_body(world), headers=headers)
 

@@ -22,7 +22,6 @@ from fixtures.factories import (
     count_requests,
     line_body,
     request_body,
-    unique_cin,
 )
 
 Body = dict[str, Any]
@@ -71,10 +70,6 @@ def network(pick: Callable[[World], Any]) -> Mutation:
     return apply
 
 
-def unknown_member(_world: World, body: Body) -> None:
-    body["member_cin"] = unique_cin()
-
-
 # (case id, mutation, field named in errors[], optional error code)
 CASES: list[tuple[str, Mutation, str, str | None]] = [
     # member and network
@@ -82,7 +77,16 @@ CASES: list[tuple[str, Mutation, str, str | None]] = [
     ("cin-lowercase", top("member_cin", "12345678a"), "member_cin", None),
     ("cin-number", top("member_cin", 123456789), "member_cin", None),
     ("cin-missing", drop("member_cin"), "member_cin", "missing"),
-    ("member-unknown", unknown_member, "member_cin", "unknown_member"),
+    # issue 21: a CIN alone finds no one (an unknown member is eligibility's 404, not a 422)
+    ("birth-date-missing", drop("member_birth_date"), "member_birth_date", "missing"),
+    ("birth-date-us-format", top("member_birth_date", "03/14/2015"), "member_birth_date", None),
+    (
+        "birth-date-datetime",
+        top("member_birth_date", "2015-03-14T00:00:00"),
+        "member_birth_date",
+        None,
+    ),
+    ("birth-date-null", top("member_birth_date", None), "member_birth_date", None),
     (
         "member-not-enrolled",
         lines(line_body(start=date(2024, 1, 1))),

@@ -75,7 +75,7 @@ async def test_the_fourth_lookup_in_a_minute_is_429_and_logged(
     assert await _outcomes(database, world) == [
         ("coverage-check", "success"),
         ("coverage-check", "throttled"),
-        ("eligibility", "failed"),
+        ("eligibility", "not_found"),
         ("eligibility", "success"),
         ("eligibility", "throttled"),
     ]

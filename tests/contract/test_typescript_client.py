@@ -149,6 +149,7 @@ def test_typescript_client_submits_and_reads_back(
         "DME_CLIENT_ID": client_id,
         "DME_CLIENT_SECRET": client_secret,
         "DME_MEMBER_CIN": world.member.cin,
+        "DME_MEMBER_BIRTH_DATE": world.member.birth_date.isoformat(),
         "DME_NETWORK_ID": str(world.network_a.id),
         "DME_START_DATE": start_date,
     }

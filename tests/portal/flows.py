@@ -48,6 +48,7 @@ async def submit(
 ) -> dict[str, Any]:
     body = {
         "member_cin": world.member.cin,
+        "member_birth_date": world.member.birth_date.isoformat(),
         "prescriber_npi": "1234567893",
         "urgency": "standard",
         "kind": "initial",

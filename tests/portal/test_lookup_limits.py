@@ -90,8 +90,8 @@ async def test_find_a_child_is_counted_found_or_not(
     assert refused.status_code == 429
     assert refused.headers["content-type"].startswith("text/html")
     assert await _outcomes(database, subject) == [
-        ("eligibility", "failed"),
-        ("eligibility", "failed"),
+        ("eligibility", "not_found"),
+        ("eligibility", "not_found"),
         ("eligibility", "success"),
         ("eligibility", "throttled"),
     ]
@@ -119,7 +119,7 @@ async def test_the_vendors_member_look_up_shares_the_apis_allowance(
     )
     assert refused.status_code == 429
     assert await _outcomes(database, subject) == [
-        ("eligibility", "failed"),
+        ("eligibility", "not_found"),
         ("eligibility", "success"),
         ("eligibility", "success"),
         ("eligibility", "throttled"),

@@ -355,7 +355,7 @@ async def test_coordinator_search_posts_and_logs_each_lookup(
             )
         ).all()
     kinds = {(str(r.resource_type), str(r.outcome)) for r in rows}
-    assert (ResourceType.MEMBER.value, "failed") in kinds
+    assert (ResourceType.MEMBER.value, "not_found") in kinds
     assert (ResourceType.MEMBER.value, "success") in kinds
     assert ResourceType.REQUEST in {r.resource_type for r in rows}
 

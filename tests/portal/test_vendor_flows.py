@@ -168,6 +168,7 @@ def _fields(html: str, world: World, **over: str) -> dict[str, str]:
         "csrf_token": csrf_token(html),
         "idempotency_key": key.group(1),
         "member_cin": world.member.cin,
+        "birth_date": world.member.birth_date.isoformat(),
         "diagnoses-0": "G80.0",
         "lines-0-hcpcs": "L1960",
         "lines-0-quantity": "1",

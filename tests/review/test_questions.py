@@ -329,7 +329,14 @@ class TestMemberSummary:
             s.add(member)
             await s.flush()
             s.add(enrollment)
-        body = await submit(client, settings, world, clock, member_cin=member.cin)
+        body = await submit(
+            client,
+            settings,
+            world,
+            clock,
+            member_cin=member.cin,
+            member_birth_date=member.birth_date.isoformat(),
+        )
         assert body["member"]["age_years"] == 9
         clock.set(datetime(2026, 11, 2, 23, 59, 59, tzinfo=UTC))
         assert (await read(client, settings, world, clock, body["id"]))["member"]["age_years"] == 9

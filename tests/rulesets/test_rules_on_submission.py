@@ -193,5 +193,12 @@ class TestCoverageCheck:
             json=request_body(world, member_cin="00000000A"),
             headers=auth_headers(settings, world.principal(Role.VENDOR)),
         )
+        assert r.status_code == 404
+        assert r.json()["code"] == "member.not_found"
+        r = await client.post(
+            "/v1/coverage-checks",
+            json=request_body(world, prescriber_npi="1234567890"),
+            headers=auth_headers(settings, world.principal(Role.VENDOR)),
+        )
         assert r.status_code == 422
-        assert r.json()["errors"][0]["field"] == "member_cin"
+        assert r.json()["errors"][0]["field"] == "prescriber_npi"

@@ -211,7 +211,6 @@ NO_BEARER = {"issueToken", "revokeToken", "getLiveness", "getReadiness"}
 # strict: when a slice's fix merges, its cases XPASS and fail, and the coordinator removes them.
 
 SLICE_A = "issue 21 slice A: the change feed and continuity after a move"
-SLICE_B = "issue 21 slice B: a CIN without its birth date must reveal nothing"
 SLICE_H = "issue 21 slice H: one filter name, unknown query parameters a 422"
 
 FOUND = "found by the matrix, not fixed here (see the session report)"
@@ -222,11 +221,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     # with its subject, org id and the upload's id. By design for a one-plan hub (and the
     # plan's view of vendors' failed look-ups and lockouts relies on it): a decision to take.
     ("listAccessLog", "plan_admin@plan2"): f"{FOUND}: network-less access-log entries",
-    # test_cin_alone.py
-    ("cin: coverage check", "*"): f"{SLICE_B}: 200 with the network and the rules' outcome",
-    ("cin: submit", "*"): f"{SLICE_B}: 201 with the member's name and birth date",
-    ("cin: duplicate", "*"): f"{SLICE_B}: 'another vendor holds ...' with its period",
-    ("cin: portal coverage check", "*"): f"{SLICE_B}: the portal names the network",
 }
 # test_status_views.py: slice D's gaps are closed (status readers, auth.policies).
 

@@ -107,12 +107,23 @@ class AccessLogger:
         await self._session.commit()
 
     async def guard_member_lookup(
-        self, principal: Principal, *, action: AccessAction, resource_type: ResourceType
+        self,
+        principal: Principal,
+        *,
+        action: AccessAction,
+        resource_type: ResourceType,
+        failed_only: bool = False,
     ) -> None:
-        """Refuse (429) a caller past ``limits.member_lookups_per_minute``, leaving an entry."""
+        """Refuse (429) a caller past ``limits.member_lookups_per_minute``, leaving an entry.
+
+        ``failed_only``: count only the look-ups that found no one (a submit's guard)."""
         limit = self._settings.limits.member_lookups_per_minute
         wait = await audit_service.lookups_left(
-            self._session, principal=principal, limit=limit, now=self._clock.now()
+            self._session,
+            principal=principal,
+            limit=limit,
+            now=self._clock.now(),
+            failed_only=failed_only,
         )
         if wait is None:
             return

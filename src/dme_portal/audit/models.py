@@ -53,6 +53,9 @@ class Outcome(StrEnum):
     # The failed sign-in that made its account and address (or the account, from addresses
     # it does not know) wait before the next try.
     LOCKED_OUT = "locked-out"
+    # A member look-up (eligibility, coverage check, submit) whose CIN and birth date match
+    # no one: counted against the caller's member-lookup limit, a submit's included.
+    NOT_FOUND = "not_found"
 
 
 class AccessLog(UUIDPk, Base):

@@ -61,17 +61,27 @@ async def member_id_by_cin(session: AsyncSession, cin: str) -> uuid.UUID | None:
 
 
 async def recent_lookups(
-    session: AsyncSession, principal: Principal, since: datetime
+    session: AsyncSession, principal: Principal, since: datetime, *, failed_only: bool = False
 ) -> tuple[int, datetime | None]:
-    """The caller's member lookups after ``since`` (refused ones aside), and the oldest's time."""
+    """The caller's member lookups after ``since`` (refused ones aside), and the oldest's time.
+
+    A look-up is an entry of a look-up action, or any entry whose CIN and birth date matched
+    no one (``not_found``: a submit's included). ``failed_only``: only those that found no one.
+    """
+    lookup = or_(AccessLog.action.in_(MEMBER_LOOKUPS), AccessLog.outcome == Outcome.NOT_FOUND)
+    outcome = (
+        AccessLog.outcome.in_((Outcome.FAILED, Outcome.NOT_FOUND))
+        if failed_only
+        else AccessLog.outcome != Outcome.THROTTLED
+    )
     row = (
         await session.execute(
             select(func.count(), func.min(AccessLog.at)).where(
                 AccessLog.subject == principal.subject,
                 AccessLog.org_id == principal.org_id,
                 AccessLog.at > since,
-                AccessLog.action.in_(MEMBER_LOOKUPS),
-                AccessLog.outcome != Outcome.THROTTLED,
+                lookup,
+                outcome,
             )
         )
     ).one()

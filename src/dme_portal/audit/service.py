@@ -76,14 +76,22 @@ async def record(
 
 
 async def lookups_left(
-    session: AsyncSession, *, principal: Principal, limit: int, now: datetime
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    limit: int,
+    now: datetime,
+    failed_only: bool = False,
 ) -> int | None:
     """None when the caller may look a member up now; else the seconds until it may.
 
     Counted from the access log itself (every lookup is an entry), so the limit holds across
-    API processes and restarts: a sliding window of one minute.
+    API processes and restarts: a sliding window of one minute. ``failed_only`` counts only
+    the look-ups that found no one (a submit's guard: a vendor's own work never blocks it).
     """
-    count, oldest = await repository.recent_lookups(session, principal, now - LOOKUP_WINDOW)
+    count, oldest = await repository.recent_lookups(
+        session, principal, now - LOOKUP_WINDOW, failed_only=failed_only
+    )
     if count < limit:
         return None
     if oldest is None:  # pragma: no cover - count > 0 means a row exists

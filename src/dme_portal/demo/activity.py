@@ -244,6 +244,7 @@ def _finish_draft(
         standard_hours=_turnaround(world, network, expedited=False),
         vendor_user=world.vendor_user[world.vendor_npi[slug]],
         member_cin=member.cin,
+        member_birth_date=member.birth_date,
         prescriber_npi=world.prescribers[_stable_index(member.cin, len(world.prescribers))],
         diagnoses=member.diagnoses,
         expedited_reason=bundle.urgent if expedited else None,

@@ -71,6 +71,7 @@ class Draft:
     standard_hours: int
     vendor_user: str
     member_cin: str
+    member_birth_date: date
     prescriber_npi: str
     diagnoses: tuple[str, ...]
     expedited_reason: str | None

@@ -197,6 +197,7 @@ def _body(planned: PlannedRequest, attachment_ids: list[uuid.UUID]) -> Authoriza
     return AuthorizationRequestCreate.model_validate(
         {
             "member_cin": draft.member_cin,
+            "member_birth_date": draft.member_birth_date.isoformat(),
             "prescriber_npi": draft.prescriber_npi,
             "urgency": "expedited" if draft.expedited_reason else "standard",
             "expedited_reason": draft.expedited_reason,

@@ -96,10 +96,10 @@ async def refuse_overlaps(
     member_id: uuid.UUID,
     body: AuthorizationRequestCreate,
 ) -> None:
-    """409 naming the existing request or authorization when an initial request repeats one.
+    """409 when an initial request repeats an open request or an authorization in force.
 
-    The vendor's own request or authorization is named by id and number; another vendor's is
-    described without identifiers, so no other tenant's data is shown.
+    The vendor's own request or authorization is named by id, number and period (its own
+    business); another vendor's is not described at all: no vendor, dates or identifiers.
     """
     if body.kind is not RequestKind.INITIAL:
         return
@@ -112,39 +112,43 @@ async def refuse_overlaps(
                 continue
             if found.start > line.end_date or line.start_date > found.end:
                 continue
-            raise _conflict(i, line.hcpcs, found, own=found.vendor_id == principal.vendor_id)
+            if found.vendor_id == principal.vendor_id:
+                raise _own_conflict(i, line.hcpcs, found)
+            raise _others_conflict(i, line.hcpcs)
 
 
-def _conflict(index: int, code: str, found: Existing, *, own: bool) -> DuplicateRequest:
+def _own_conflict(index: int, code: str, found: Existing) -> DuplicateRequest:
     period = f"{found.start.isoformat()} to {found.end.isoformat()}"
     what = (
         f"authorization {found.authorization_number}"
         if found.authorization_number
         else "an open request"
     )
-    if own:
-        detail = (
-            f"lines[{index}]: the member already has {what} for {code} ({period}, request "
-            f"{found.request_id}). Follow that request, or submit kind 'change' or 'renewal'."
-        )
-        extra = {
-            "existing_request_id": str(found.request_id),
-            "existing_authorization_number": found.authorization_number,
-        }
-    else:
-        detail = (
-            f"lines[{index}]: another vendor holds "
-            f"{'an authorization in force' if found.authorization_number else 'an open request'}"
-            f" for this member and {code} ({period}). Ask the network before submitting."
-        )
-        extra = {"existing_request_id": None, "existing_authorization_number": None}
+    detail = (
+        f"lines[{index}]: the member already has {what} for {code} ({period}, request "
+        f"{found.request_id}). Follow that request, or submit kind 'change' or 'renewal'."
+    )
     return DuplicateRequest(
         detail,
         errors=[{"field": f"lines[{index}]", "message": detail, "code": "duplicate_request"}],
         extra={
-            **extra,
+            "existing_request_id": str(found.request_id),
+            "existing_authorization_number": found.authorization_number,
             "existing_period": {"start": found.start.isoformat(), "end": found.end.isoformat()},
         },
+    )
+
+
+def _others_conflict(index: int, code: str) -> DuplicateRequest:
+    # Another vendor's business: the same words whether it is a request or an authorization,
+    # and whatever its vendor, dates or ids (issue 21).
+    detail = (
+        f"lines[{index}]: the member already has {code} requested or authorized for this "
+        "period. Ask the member's network before submitting."
+    )
+    return DuplicateRequest(
+        detail,
+        errors=[{"field": f"lines[{index}]", "message": detail, "code": "duplicate_request"}],
     )
 
 

@@ -202,6 +202,11 @@ class AuthorizationRequestCreate(_Strict):
     member_cin: Cin = Field(
         description="The member's Medi-Cal CIN (client index number): 8 digits and a letter."
     )
+    member_birth_date: IsoDate = Field(
+        description="The member's date of birth (YYYY-MM-DD), as eligibility asks: a CIN "
+        "alone finds no one. An unknown CIN and a birth date that does not match get the same "
+        "404 (`member.not_found`), and count against the caller's member-lookup limit."
+    )
     network_id: uuid.UUID | None = Field(
         default=None,
         description="Optional: the hub finds the member's network from their enrollment on "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from dme_portal.errors import (
 )
 from dme_portal.members.age import age_on
 from dme_portal.members.models import Member
+from dme_portal.members.service import MemberNotFound
 from dme_portal.networks.models import Network
 from dme_portal.review import x12
 from dme_portal.rules.compile import CompiledRuleSet
@@ -130,9 +132,7 @@ async def route(
     assert principal.vendor_id is not None
     # Periods, duplicate lines and the expedited reason are checked with the body's fields
     # (submissions/validation.py): every one of those problems comes in one answer.
-    member = await repository.get_member_by_cin(session, body.member_cin)
-    if member is None:
-        raise InvalidInput("member_cin", "no member with this CIN", code="unknown_member")
+    member = await matched_member(session, cin=body.member_cin, birth_date=body.member_birth_date)
     start = min(line.start_date for line in body.lines)
     found = await repository.enrollment_on(session, member.id, start)
     if found is None:
@@ -185,6 +185,24 @@ async def route(
         documents=frozenset(a.document_type for a in attachments),
     )
     return Routed(member, network, statuses, rules, evaluation, tuple(attachments))
+
+
+_NO_BIRTH_DATE = b"0000-00-00"
+
+
+async def matched_member(session: AsyncSession, *, cin: str, birth_date: date) -> Member:
+    """The member with this CIN and date of birth; else eligibility's very 404.
+
+    An unknown CIN and a wrong birth date raise the same error after the same work (one
+    query, one constant-time comparison), so neither the answer nor the path tells whether
+    the CIN exists.
+    """
+    member = await repository.get_member_by_cin(session, cin)
+    on_file = member.birth_date.isoformat().encode() if member is not None else _NO_BIRTH_DATE
+    same = hmac.compare_digest(on_file, birth_date.isoformat().encode())
+    if not same or member is None:
+        raise MemberNotFound()
+    return member
 
 
 async def _continuity(

@@ -38,6 +38,7 @@ function addDays(isoDate: string, days: number): string {
 
 const baseUrl = env("DME_BASE_URL");
 const memberCin = env("DME_MEMBER_CIN");
+const memberBirthDate = env("DME_MEMBER_BIRTH_DATE");
 const networkId = env("DME_NETWORK_ID");
 const start = env("DME_START_DATE");
 const end = addDays(start, 89);
@@ -90,6 +91,7 @@ const client: Client<paths> = createClient<paths>({
 // --- Submit (typed body; the Idempotency-Key header is required by the document). ---
 const body: Create = {
   member_cin: memberCin,
+  member_birth_date: memberBirthDate,
   network_id: networkId,
   prescriber_npi: "1234567893",
   urgency: "standard",

@@ -34,7 +34,9 @@ rest through the same API.
    `var/demo-credentials.txt`; in Swagger UI (`/docs`), **Authorize** takes the same
    credentials. Send the token as `Authorization: Bearer <access_token>`.
 2. **Check coverage** (`POST /v1/coverage-checks`): would the member's network need an
-   authorization for these lines, which documents, and would the rules approve now?
+   authorization for these lines, which documents, and would the rules approve now? Send
+   the member's CIN with their date of birth (`member_birth_date`), here and on submit: an
+   unknown CIN and a wrong birth date get the same 404 as eligibility.
 3. **Upload documents first** (`POST /v1/attachments`) and name them in `attachment_ids`.
 4. **Submit** (`POST /v1/authorization-requests`) and follow the request: its `status`,
    `sla_state`, `due_at`, `waiting_on` and timeline (`.../events`).

@@ -237,11 +237,14 @@ ENUMS: dict[type[StrEnum], EnumText] = {
         "How the call ended.",
         {
             Outcome.SUCCESS: "Answered.",
-            Outcome.FAILED: "A member lookup that found nothing or was invalid.",
+            Outcome.FAILED: "A member lookup that was refused for another reason (the member "
+            "found but, say, not enrolled on the date), or was invalid.",
             Outcome.THROTTLED: "Refused by the member-lookup rate limit or a sign-in "
             "throttle (429).",
             Outcome.LOCKED_OUT: "A failed sign-in that made its account and address, or its "
             "account from addresses it has not signed in from, wait.",
+            Outcome.NOT_FOUND: "No member has this CIN and birth date (eligibility, a coverage "
+            "check or a submit): counted against the caller's member-lookup limit.",
         },
     ),
     ReconsiderationStatus: EnumText(

@@ -22,9 +22,10 @@ from dme_portal.api.network_ref import NetworkQuery, resolve_optional
 from dme_portal.api.pagination import decode_cursor, encode_cursor
 from dme_portal.api.params import AwareIsoDateTime, PageCursor, PageLimit, RequestId
 from dme_portal.api.problem import problem_responses
-from dme_portal.audit.models import AccessAction, ResourceType
+from dme_portal.audit.models import AccessAction, Outcome, ResourceType
 from dme_portal.auth.principal import Principal
 from dme_portal.auth.roles import VENDOR_ROLES
+from dme_portal.members.service import MemberNotFound
 from dme_portal.review import service as review_service
 from dme_portal.review.schemas import InformationResponseCreate
 from dme_portal.submissions import information, repository, views
@@ -73,13 +74,20 @@ _ETAG_HEADER = {"ETag": {"description": "The request's version", "schema": {"typ
                 **_ETAG_HEADER,
             },
         },
-        **problem_responses(401, 403, 409, 415, 422, 428),
+        **problem_responses(401, 403, 404, 409, 415, 422, 428),
+        404: {
+            **problem_responses(404)[404],
+            "description": "No member has this CIN and birth date (`member.not_found`, the "
+            "same answer as eligibility's, whether the CIN exists or not)",
+        },
         409: {
             **problem_responses(409)[409],
             "description": "The Idempotency-Key was used with another body, or the member "
             "already has an open request or an authorization in force for the same code and "
-            "an overlapping period (`authorization_request.duplicate`, naming it)",
+            "an overlapping period (`authorization_request.duplicate`: your own request is "
+            "named; another vendor's is not described at all)",
         },
+        **THROTTLE_RESPONSES,
     },
     summary="Submit an authorization request",
 )
@@ -98,6 +106,9 @@ async def submit(
     Lines a condition-specific group covers are approved at once when their documents are on
     file (`attachment_ids`); otherwise they wait for the documents (`awaiting_documents`).
     A second `initial` request for the same member, code and an overlapping period is a 409.
+    The member is found by `member_cin` with `member_birth_date`: when they match no one, the
+    same 404 as eligibility; such failed matches count against the member-lookup limit (429
+    with `Retry-After` past it), successful submits do not.
     """
     now = clock.now()
     claimed = await idempotent.claim(
@@ -119,13 +130,26 @@ async def submit(
             request_ids=[replayed] if replayed else [],
         )
         return claimed.replay
-    created = await submission_service.submit(
-        session,
-        principal=principal,
-        body=body,
-        now=now,
-        default_at_risk_fraction=settings.sla.at_risk_fraction,
+    # Only submits that match no member count against the look-up limit (docs/SECURITY.md).
+    await access.guard_member_lookup(
+        principal, action=AccessAction.CREATE, resource_type=ResourceType.MEMBER, failed_only=True
     )
+    try:
+        created = await submission_service.submit(
+            session,
+            principal=principal,
+            body=body,
+            now=now,
+            default_at_risk_fraction=settings.sla.at_risk_fraction,
+        )
+    except MemberNotFound:
+        await access.record_apart(
+            principal,
+            action=AccessAction.CREATE,
+            resource_type=ResourceType.MEMBER,
+            outcome=Outcome.NOT_FOUND,
+        )
+        raise
     await repository.load_read_details(session, created)
     await access.record(
         principal,

@@ -90,7 +90,7 @@ async def eligibility(
         )
     except DomainError:
         await access.record_apart(
-            principal, action=action, resource_type=resource_type, outcome=Outcome.FAILED
+            principal, action=action, resource_type=resource_type, outcome=Outcome.NOT_FOUND
         )
         raise
     member_id = await audit_repository.member_id_by_cin(session, cin)

@@ -299,6 +299,7 @@ async def _plan(
     brand = item.brand if brand_changed else authorization.brand
     plan.payload = {
         "member_cin": member.cin,
+        "member_birth_date": member.birth_date.isoformat(),
         "prescriber_npi": source.prescriber_npi,
         "kind": RequestKind.RENEWAL.value,
         "diagnoses": list(diagnoses),

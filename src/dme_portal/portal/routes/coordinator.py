@@ -172,7 +172,7 @@ async def find_member(
         )
     except DomainError:
         await access.record_apart(
-            principal, action=action, resource_type=resource_type, outcome=Outcome.FAILED
+            principal, action=action, resource_type=resource_type, outcome=Outcome.NOT_FOUND
         )
         not_found = FormErrors()
         not_found.add("cin", NOT_FOUND)

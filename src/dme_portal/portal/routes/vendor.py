@@ -33,6 +33,7 @@ from dme_portal.codes import search as code_search
 from dme_portal.config import Settings
 from dme_portal.errors import DomainError, Forbidden, field_path
 from dme_portal.members import service as member_service
+from dme_portal.members.service import MemberNotFound
 from dme_portal.portal import csrf
 from dme_portal.portal.forms import FormErrors, text
 from dme_portal.portal.session import PortalPrincipal
@@ -52,6 +53,8 @@ DIAGNOSIS_SLOTS = 3
 LINE_FIELDS = ("hcpcs", "quantity", "start_date", "end_date", "brand", "brand_reason")
 SUGGESTIONS = 10
 NEW_PATH = "/portal/requests/new"
+# An unknown CIN and a wrong date of birth: one message on every part of the form (issue 21).
+NO_MEMBER = "No member has this CIN and date of birth. Check both and try again."
 
 
 def _new_key() -> str:
@@ -99,6 +102,8 @@ class Draft:
             return "diagnoses-0"
         if head in ("member_cin", "prescriber_npi", "urgency", "expedited_reason", "notes"):
             return head
+        if head == "member_birth_date":
+            return "birth_date"
         if head == "lines":
             return "lines-0-hcpcs"
         return "form"
@@ -159,6 +164,7 @@ def read_draft(form: FormData) -> Draft:
             draft.diagnosis_slots.append(slot)
     payload: dict[str, Any] = {
         "member_cin": values["member_cin"],
+        "member_birth_date": values["birth_date"] or None,
         "prescriber_npi": values["prescriber_npi"],
         "urgency": values["urgency"] or "standard",
         "diagnoses": diagnoses,
@@ -170,6 +176,8 @@ def read_draft(form: FormData) -> Draft:
         payload["notes"] = values["notes"]
     if not values["member_cin"]:
         draft.errors.add("member_cin", "Enter the member's CIN.")
+    if not values["birth_date"]:
+        draft.errors.add("birth_date", "Enter the member's date of birth.")
     if not lines:
         draft.errors.add("lines-0-hcpcs", "Enter at least one item.")
     if not diagnoses:
@@ -268,9 +276,9 @@ async def look_up_member(
             )
         except DomainError:
             await access.record_apart(
-                principal, action=action, resource_type=resource_type, outcome=Outcome.FAILED
+                principal, action=action, resource_type=resource_type, outcome=Outcome.NOT_FOUND
             )
-            problem = "No member has this CIN and date of birth. Check both and try again."
+            problem = NO_MEMBER
         else:
             member_id = await audit_repository.member_id_by_cin(session, cin)
             network_id = member.network.id if member.network else None
@@ -311,7 +319,10 @@ async def check_coverage(
     draft = read_draft(form)
     result, problem = None, None
     if draft.body is None:
-        problem = "Complete the member, diagnosis and items to see what would be approved."
+        problem = (
+            "Complete the member (CIN and date of birth), diagnosis and items to see what "
+            "would be approved."
+        )
     else:
         action, resource_type = AccessAction.COVERAGE_CHECK, ResourceType.COVERAGE_CHECK
         await access.guard_member_lookup(principal, action=action, resource_type=resource_type)
@@ -320,10 +331,14 @@ async def check_coverage(
                 session, principal=principal, body=draft.body, now=clock.now()
             )
         except DomainError as exc:
+            not_found = isinstance(exc, MemberNotFound)
             await access.record_apart(
-                principal, action=action, resource_type=resource_type, outcome=Outcome.FAILED
+                principal,
+                action=action,
+                resource_type=resource_type,
+                outcome=Outcome.NOT_FOUND if not_found else Outcome.FAILED,
             )
-            problem = exc.detail
+            problem = NO_MEMBER if not_found else exc.detail
         else:
             member_id = await audit_repository.member_id_by_cin(session, draft.body.member_cin)
             await access.record(
@@ -402,6 +417,10 @@ async def submit_request(
         key = _new_key()
     if draft.errors or draft.body is None:
         return _form_page(request, settings, principal, draft, key=key, status_code=422)
+    # Only submits that match no member count against the look-up limit (docs/SECURITY.md).
+    await access.guard_member_lookup(
+        principal, action=AccessAction.CREATE, resource_type=ResourceType.MEMBER, failed_only=True
+    )
     now = clock.now()
     checked = None
     if upload is not None:
@@ -463,6 +482,16 @@ async def submit_request(
             await claimed.complete(
                 session, status=201, body={"id": str(created.id)}, location=location
             )
+    except MemberNotFound as exc:
+        # The savepoint is undone; the failed match alone is kept, and counted.
+        await access.record_apart(
+            principal,
+            action=AccessAction.CREATE,
+            resource_type=ResourceType.MEMBER,
+            outcome=Outcome.NOT_FOUND,
+        )
+        draft.errors.add("birth_date", NO_MEMBER)
+        return _form_page(request, settings, principal, draft, key=key, status_code=exc.status)
     except DomainError as exc:
         draft.add_domain(exc)
         return _form_page(request, settings, principal, draft, key=key, status_code=exc.status)

@@ -64,6 +64,7 @@ T1D_SUPPLIES = "Type 1 diabetes: testing and CGM supplies"
 
 CP_SUBMISSION: Json = {
     "member_cin": CP_MEMBER["cin"],
+    "member_birth_date": CP_MEMBER["birth_date"],
     "prescriber_npi": PRESCRIBER,
     "diagnoses": ["G80.1"],
     "lines": [
@@ -79,6 +80,7 @@ CP_SUBMISSION: Json = {
 }
 T1D_SUBMISSION: Json = {
     "member_cin": T1D_MEMBER["cin"],
+    "member_birth_date": T1D_MEMBER["birth_date"],
     "prescriber_npi": PRESCRIBER,
     "diagnoses": ["E10.9", "Z79.4"],
     "lines": [
@@ -114,6 +116,7 @@ T1D_SUBMISSION: Json = {
 }
 WC_SUBMISSION: Json = {
     "member_cin": WC_MEMBER["cin"],
+    "member_birth_date": WC_MEMBER["birth_date"],
     "network_id": CHOC["id"],
     "prescriber_npi": PRESCRIBER,
     "urgency": "standard",

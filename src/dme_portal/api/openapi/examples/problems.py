@@ -216,7 +216,11 @@ PROBLEMS_BY_OPERATION: dict[tuple[str, int], Json] = {
     ),
     ("getEligibility", 404): _problem("Member not found", "member.not_found"),
     ("getEligibility", 429): _LOOKUPS_THROTTLED,
+    # An unknown CIN or a wrong member_birth_date: eligibility's very answer (issue 21).
+    ("checkCoverage", 404): _problem("Member not found", "member.not_found"),
     ("checkCoverage", 429): _LOOKUPS_THROTTLED,
+    ("submitAuthorizationRequest", 404): _problem("Member not found", "member.not_found"),
+    ("submitAuthorizationRequest", 429): _LOOKUPS_THROTTLED,
     ("saveRulesetDraft", 428): _problem(
         "A precondition header is required",
         "precondition_required",
