@@ -143,7 +143,11 @@ Body = Callable[[Tenant1, Tenant2, Actor], Send]
 
 BODIES: dict[str, Body] = {
     "issueToken": lambda _o, _t, _a: Send(
-        data={"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"}
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "nobody-of-the-matrix",
+            "client_secret": "x",
+        }
     ),
     "revokeToken": lambda _o, _t, _a: Send(data={"token": "not-a-token"}),
     "submitAuthorizationRequest": lambda one, _t, _a: Send(json=submission(one)),

@@ -68,7 +68,7 @@ Form = Callable[[Tenant1, Tenant2], dict[str, str]]
 # GET routes: their query; POST routes: their form (the CSRF token is added to each).
 ROUTES: dict[Route, Form] = {
     ("GET", "/sign-in"): lambda _o, _t: {},
-    ("POST", "/sign-in"): lambda _o, _t: {"username": "nobody", "password": "wrong"},
+    ("POST", "/sign-in"): lambda _o, _t: {"username": "nobody-of-the-matrix", "password": "wrong"},
     ("POST", "/sign-out"): lambda _o, _t: {},
     ("GET", "/"): lambda _o, _t: {},
     ("GET", "/requests/new"): lambda _o, _t: {},
