@@ -211,22 +211,9 @@ BODIES: dict[str, Body] = {
 # the matrix's valid tokens, or the matrix would pass by never getting in).
 NO_BEARER = {"issueToken", "revokeToken", "getLiveness", "getReadiness"}
 
-# --- known gaps: cases that fail today because another slice of issue 21 is fixing them ------
-# strict: when a slice's fix merges, its cases XPASS and fail, and the coordinator removes them.
-
-SLICE_A = "issue 21 slice A: the change feed and continuity after a move"
-SLICE_H = "issue 21 slice H: one filter name, unknown query parameters a 422"
-
-FOUND = "found by the matrix, not fixed here (see the session report)"
-
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    # A plan admin of another plan reads the access-log entries "that concerned no network at
-    # all" (audit.repository.list_readable): tenant 1's vendor's uploads before submitting,
-    # with its subject, org id and the upload's id. By design for a one-plan hub (and the
-    # plan's view of vendors' failed look-ups and lockouts relies on it): a decision to take.
-    ("listAccessLog", "plan_admin@plan2"): f"{FOUND}: network-less access-log entries",
-}
-# test_status_views.py: slice D's gaps are closed (status readers, auth.policies).
+# --- known gaps: cases that fail today, each a strict xfail (an XPASS fails, so a fix removes
+# its entry). Empty since issue 21 landed: a gap found later goes here until it is fixed.
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def known_gap(key: str, actor: str = "*") -> Callable[[T], T]:

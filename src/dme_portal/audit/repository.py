@@ -22,6 +22,7 @@ from dme_portal.auth.roles import OrgKind
 from dme_portal.members.models import Member
 from dme_portal.networks.models import Network
 from dme_portal.submissions.models import AuthorizationRequest
+from dme_portal.vendors.models import VendorContract
 
 MemberRef = tuple[uuid.UUID, uuid.UUID | None]  # (member id, network id)
 
@@ -111,6 +112,32 @@ def _concerns(networks: list[uuid.UUID]) -> ColumnElement[bool]:
     return or_(AccessLog.network_id.in_(networks), child)
 
 
+def _actor_is_the_plans_business(networks: list[uuid.UUID]) -> ColumnElement[bool]:
+    """Calls that concerned no network nor member (a vendor's uploads before submitting, its
+    look-ups that found no one, sign-ins by names that are no account) are the plan's to see
+    when the caller is no one's (no organisation), a vendor that works with one of the plan's
+    networks (a contract or a request there), or a vendor that works with no network at all
+    (a stranger probing, the plan's to watch). Another plan's vendor stays the other plan's."""
+    related = or_(
+        AccessLog.org_id.in_(
+            select(VendorContract.vendor_id).where(VendorContract.network_id.in_(networks))
+        ),
+        AccessLog.org_id.in_(
+            select(AuthorizationRequest.vendor_id).where(
+                AuthorizationRequest.network_id.in_(networks)
+            )
+        ),
+    )
+    stranger = and_(
+        AccessLog.org_id.not_in(select(VendorContract.vendor_id)),
+        AccessLog.org_id.not_in(select(AuthorizationRequest.vendor_id)),
+    )
+    return or_(
+        AccessLog.org_kind == "none",
+        and_(AccessLog.org_kind == OrgKind.VENDOR.value, or_(related, stranger)),
+    )
+
+
 async def list_readable(
     session: AsyncSession,
     principal: Principal,
@@ -123,7 +150,8 @@ async def list_readable(
 
     A network admin sees the entries that concern its network (the request's network, or a
     member's), and only those members; a plan admin sees its plan's networks, its own and its
-    networks' staff's calls, and calls that concerned no network at all.
+    networks' staff's calls, and the calls that concerned no network nor member of callers
+    that are its business (``_actor_is_the_plans_business``).
     """
     networks = await _scope_networks(session, principal)
     stmt = select(AccessLog)
@@ -135,7 +163,11 @@ async def list_readable(
             or_(
                 _concerns(networks),
                 AccessLog.org_id.in_(orgs),
-                and_(AccessLog.network_id.is_(None), AccessLog.member_count == 0),
+                and_(
+                    AccessLog.network_id.is_(None),
+                    AccessLog.member_count == 0,
+                    _actor_is_the_plans_business(networks),
+                ),
             )
         )
     if filters.member_cin is not None:
