@@ -208,8 +208,9 @@ async def test_after_a_move_b_reads_only_the_continuity_view_from_the_effective_
         for line in a_read["lines"]:
             auth_id = line["authorization"]["id"]
             assert (await door.get(f"{AUTHORIZATIONS}/{auth_id}", role, b)).status_code == 404
-    # The worker finds nothing to announce yet, even run twice.
-    assert await continuity_feed.sweep(database, now=clock.now()) == 0
+    # The worker finds nothing of this move to announce yet (the database is shared with other
+    # tests, so the sweep's own count is not this move's: B's feed rows are).
+    await continuity_feed.sweep(database, now=clock.now())
     assert [r for r in await b_feed_rows(database, world)] == []
 
     # B's reviewer in the portal: queue, dashboard and A's request pages show nothing of A's.
@@ -229,7 +230,7 @@ async def test_after_a_move_b_reads_only_the_continuity_view_from_the_effective_
     # On the effective date, the worker appends one continuity change to B's feed, once.
     clock.set(at(MOVE))
     await asyncio.gather(*(continuity_feed.sweep(database, now=clock.now()) for _ in range(2)))
-    assert await continuity_feed.sweep(database, now=clock.now()) == 0
+    await continuity_feed.sweep(database, now=clock.now())
     (row,) = await b_feed_rows(database, world)
     assert row.kind == "member_moved_network"
 
@@ -319,7 +320,7 @@ async def test_a_move_effective_today_is_announced_at_once_and_once(
     assert [i["kind"] for i in items] == ["member_moved_network"]
     assert items[0]["request"] is None
     assert_nothing_of(json.dumps(items), clinical_fragments(a_read), "B's feed")
-    assert await continuity_feed.sweep(database, now=clock.now()) == 0
+    await continuity_feed.sweep(database, now=clock.now())
     assert len(await b_feed_rows(database, world)) == 1
 
 
@@ -385,7 +386,8 @@ async def test_a_full_batch_never_splits_a_move(
     )
     assert r.status_code == 201, r.text
     clock.set(at(MOVE))
-    assert await continuity_feed.sweep(database, now=clock.now(), batch=3) == 2
+    # Other tests' moves share the database: what this world's networks got is what counts.
+    await continuity_feed.sweep(database, now=clock.now(), batch=3)
     async with unit_of_work(database) as s:
         rows = list(
             await s.scalars(

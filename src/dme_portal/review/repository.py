@@ -120,4 +120,4 @@ async def members_of(
         return {}
     r = AuthorizationRequest
     found = await session.execute(select(r.id, r.member_id).where(r.id.in_(list(request_ids))))
-    return dict(found.tuples().all())
+    return {request_id: member_id for request_id, member_id in found}
