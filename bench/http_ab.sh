@@ -26,7 +26,7 @@ start() {  # side checkout port
   psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS bench_ab_$side" -c "CREATE DATABASE bench_ab_$side"
   mkdir -p "$work/$side"
   (cd "$dir" && DME_DB__URL="postgresql+asyncpg://postgres@127.0.0.1:5432/bench_ab_$side" \
-    DME_DATA_DIR="$work/$side" DME_LOG__LEVEL=WARNING DME_LIMITS__MEMBER_LOOKUPS_PER_MINUTE=1000000 \
+    DME_DATA_DIR="$work/$side" DME_LOG__LEVEL=WARNING DME_LIMITS__MEMBER_LOOKUPS_PER_MINUTE=100000 \
     exec .venv/bin/dme-portal serve --host 127.0.0.1 --port "$port" >"$work/$side.log" 2>&1) &
   pids+=($!)
   for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return; sleep 1; done
